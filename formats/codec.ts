@@ -1,0 +1,73 @@
+/**
+ * Event value encoding: a msgpack array `[kindNum, sourceNum, field0, field1, ...]` in the order
+ * of the kind's `fields` in the schema table. Positional arrays keep values small (no field
+ * names per event) and extend safely: a newer field is appended, an older record is shorter.
+ * Time, sequence and container live in the key, not in the value.
+ */
+import { Packr } from 'msgpackr';
+import { FormatError } from './errors.js';
+import { KINDS, KIND_BY_NUM, SOURCES, SOURCE_NUM, type DashEvent, type Kind, type KindSpec } from './schema.js';
+import { parseTimeKey } from './keys.js';
+
+// One packer for the process: plain msgpack (no msgpackr records), so any msgpack reader can
+// decode a bundle's parts; Uint8Array round-trips as bin.
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, variableMapSize: true });
+
+export function encodeValue(ev: DashEvent): Buffer {
+  const spec = KINDS[ev.kind] as KindSpec;
+  const rec = ev as unknown as Record<string, unknown>;
+  const fields = spec.fields;
+  let n = fields.length;
+  while (n > 0 && rec[fields[n - 1] as string] === undefined) n--;
+  const arr: unknown[] = new Array(2 + n);
+  arr[0] = spec.num;
+  arr[1] = SOURCE_NUM[ev.source];
+  for (let i = 0; i < n; i++) {
+    const v = rec[fields[i] as string];
+    arr[2 + i] = v === undefined ? null : v;
+  }
+  return packr.pack(arr);
+}
+
+/** Decodes a stored value; envelope parts come from the key (see keys.ts). */
+export function decodeValue(value: Uint8Array, time: number, seq: number, container: string): DashEvent {
+  let arr: unknown;
+  try {
+    arr = packr.unpack(value);
+  } catch (err) {
+    throw new FormatError('DECODE', 'undecodable event value', { cause: err });
+  }
+  if (!Array.isArray(arr) || typeof arr[0] !== 'number') throw new FormatError('DECODE', 'event value is not an event record');
+  const spec = KIND_BY_NUM[arr[0]];
+  if (!spec) throw new FormatError('DECODE', `unknown event kind number ${arr[0]} (written by a newer dashcam?)`);
+  const source = SOURCES[arr[1] as number] ?? 'dashcam';
+  const ev: Record<string, unknown> = { time, seq, container, kind: spec.name, source };
+  const fields = spec.fields;
+  const n = Math.min(fields.length, arr.length - 2);
+  for (let i = 0; i < n; i++) {
+    const v = arr[2 + i];
+    if (v !== null && v !== undefined) ev[fields[i] as string] = v;
+  }
+  return ev as unknown as DashEvent;
+}
+
+export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
+  const { container, time, seq } = parseTimeKey(key);
+  return decodeValue(value, time, seq, container);
+}
+
+/** Generic msgpack for records (containers, incidents, meta, keyframes). */
+export function pack(v: unknown): Buffer {
+  return packr.pack(v);
+}
+export function unpack<T>(b: Uint8Array, what: string): T {
+  try {
+    return packr.unpack(b) as T;
+  } catch (err) {
+    throw new FormatError('STORE_CORRUPT', `undecodable ${what}`, { cause: err });
+  }
+}
+
+export function kindNum(kind: Kind): number {
+  return KINDS[kind].num;
+}

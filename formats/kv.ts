@@ -1,0 +1,29 @@
+/**
+ * The read side of the store as plain key/value access. Two implementations: the LevelDB
+ * directory opened in this process (level-store.ts), and the recorder's query socket when the
+ * recorder holds the LevelDB lock (replay/remote-kv.ts). Every query in replay is written once
+ * against this interface.
+ */
+export interface KVRange {
+  gte?: Uint8Array;
+  lt?: Uint8Array;
+  reverse?: boolean;
+  limit?: number;
+}
+export type KVEntry = [key: Uint8Array, value: Uint8Array];
+
+export interface KVReader {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Entries in key order, in chunks (one chunk per LevelDB `nextv`), so per-entry cost stays low. */
+  chunks(range: KVRange): AsyncIterable<KVEntry[]>;
+  close(): Promise<void>;
+}
+
+export interface KVWriter extends KVReader {
+  /** Atomically applies puts and deletes. */
+  write(puts: readonly KVEntry[], dels?: readonly Uint8Array[]): Promise<void>;
+  /** Reclaims disk space in [gte, lt) (LevelDB compaction). */
+  compact(gte: Uint8Array, lt: Uint8Array): Promise<void>;
+  approximateSize(gte: Uint8Array, lt: Uint8Array): Promise<number>;
+  readonly location: string;
+}

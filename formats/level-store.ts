@@ -1,0 +1,140 @@
+/**
+ * The LevelDB directory. `openLevelStore()` checks its input and the format version, then hands
+ * back a KVWriter; the rest of dashcam never touches classic-level directly.
+ *
+ * We use classic-level (the Node backend of `level`) directly because we need what only it
+ * has: compactRange to really reclaim space, approximateSize for the size budget, and repair.
+ */
+import { mkdir, chmod, stat } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
+import { FormatError } from './errors.js';
+import type { KVEntry, KVRange, KVWriter } from './kv.js';
+import { metaKey } from './keys.js';
+import { pack, unpack } from './codec.js';
+import { FORMAT_VERSION } from './schema.js';
+
+type DB = ClassicLevel<Uint8Array, Uint8Array>;
+const CHUNK = 1000;
+
+export interface OpenOptions {
+  /** Create the directory and a new store if absent (the recorder, import). Default false. */
+  create?: boolean;
+}
+
+export async function openLevelStore(dir: string, opts: OpenOptions = {}): Promise<LevelStore> {
+  if (opts.create) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+  } else {
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new FormatError('STORE_NOT_FOUND', `no dashcam store at ${dir}`);
+  }
+  const db: DB = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  try {
+    await db.open({ createIfMissing: opts.create === true });
+  } catch (err) {
+    throw translate(err, dir);
+  }
+  const store = new LevelStore(db, dir);
+  try {
+    await store.checkVersion(opts.create === true);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return store;
+}
+
+/** Maps LevelDB's errors onto our stable codes. */
+export function translate(err: unknown, dir: string): FormatError {
+  const e = err as { code?: string; cause?: { code?: string; message?: string }; message?: string };
+  const code = e.cause?.code ?? e.code;
+  const msg = `${e.message ?? err}${e.cause?.message ? `: ${e.cause.message}` : ''}`;
+  if (code === 'LEVEL_LOCKED') return new FormatError('STORE_LOCKED', `store ${dir} is locked by another process`, { cause: err });
+  if (code === 'LEVEL_CORRUPTION' || /corrupt/i.test(msg)) {
+    return new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (${msg}); try: dashcam repair --store ${dir}`, { cause: err });
+  }
+  if (err instanceof FormatError) return err;
+  return new FormatError('STORE_IO', `store ${dir}: ${msg}`, { cause: err });
+}
+
+export class LevelStore implements KVWriter {
+  readonly #db: DB;
+  readonly location: string;
+
+  constructor(db: DB, location: string) {
+    this.#db = db;
+    this.location = location;
+  }
+
+  async checkVersion(create: boolean): Promise<void> {
+    const raw = await this.get(metaKey('format'));
+    if (raw === undefined) {
+      if (!create) {
+        const any = await this.#db.keys({ limit: 1 }).all();
+        if (any.length === 0) throw new FormatError('STORE_NOT_FOUND', `no dashcam store at ${this.location} (empty)`);
+        throw new FormatError('STORE_CORRUPT', `store ${this.location} has no format version record`);
+      }
+      await this.write([[metaKey('format'), pack({ version: FORMAT_VERSION })]]);
+      return;
+    }
+    const { version } = unpack<{ version: number }>(raw, 'format record');
+    if (typeof version !== 'number' || version > FORMAT_VERSION) {
+      throw new FormatError('STORE_VERSION', `store ${this.location} has format version ${version}; this dashcam reads up to ${FORMAT_VERSION}: upgrade dashcam`);
+    }
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    try {
+      return await this.#db.get(key);
+    } catch (err) {
+      throw translate(err, this.location);
+    }
+  }
+
+  async *chunks(range: KVRange): AsyncIterable<KVEntry[]> {
+    const it = this.#db.iterator({ ...range, limit: range.limit ?? -1 });
+    try {
+      for (;;) {
+        let items: KVEntry[];
+        try {
+          items = (await it.nextv(CHUNK)) as KVEntry[];
+        } catch (err) {
+          throw translate(err, this.location);
+        }
+        if (items.length === 0) return;
+        yield items;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  async write(puts: readonly KVEntry[], dels: readonly Uint8Array[] = []): Promise<void> {
+    const batch = this.#db.batch();
+    for (const [k, v] of puts) batch.put(k, v);
+    for (const k of dels) batch.del(k);
+    try {
+      await batch.write();
+    } catch (err) {
+      throw translate(err, this.location);
+    }
+  }
+
+  async compact(gte: Uint8Array, lt: Uint8Array): Promise<void> {
+    await this.#db.compactRange(gte, lt);
+  }
+
+  async approximateSize(gte: Uint8Array, lt: Uint8Array): Promise<number> {
+    return this.#db.approximateSize(gte, lt);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}
+
+/** `dashcam repair`: LevelDB's own repair, which salvages what tables and logs still hold. */
+export async function repairLevelStore(dir: string): Promise<void> {
+  await ClassicLevel.repair(dir);
+}

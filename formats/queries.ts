@@ -1,0 +1,73 @@
+/** Reads over the key layout, written once against KVReader (local store or query socket). */
+import type { KVReader } from './kv.js';
+import { P_CONTAINER, P_EVENT, P_INCIDENT, P_NAME, containerKey, metaKey, prefixRange, timeRange } from './keys.js';
+import { decodeEntry, unpack } from './codec.js';
+import type { ContainerRecord, IncidentRecord } from './records.js';
+import type { DashEvent } from './schema.js';
+import { FormatError } from './errors.js';
+
+export async function getContainer(kv: KVReader, id: string): Promise<ContainerRecord | undefined> {
+  const raw = await kv.get(containerKey(id));
+  return raw === undefined ? undefined : unpack<ContainerRecord>(raw, `container record ${id}`);
+}
+
+export async function listContainers(kv: KVReader): Promise<ContainerRecord[]> {
+  const out: ContainerRecord[] = [];
+  for await (const chunk of kv.chunks(prefixRange(P_CONTAINER))) {
+    for (const [, v] of chunk) out.push(unpack<ContainerRecord>(v, 'container record'));
+  }
+  return out;
+}
+
+async function idsByName(kv: KVReader, name: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const chunk of kv.chunks(prefixRange(P_NAME, `${name}\0`))) {
+    for (const [k] of chunk) ids.push(Buffer.from(k).subarray(1 + Buffer.byteLength(name) + 1).toString('ascii'));
+  }
+  return ids;
+}
+
+export class LookupError extends FormatError {}
+
+/**
+ * Finds a container by full ID, unique ID prefix, or any name it ever bore. A name borne by
+ * several containers resolves to the most recently seen one.
+ */
+export async function resolveContainer(kv: KVReader, query: string): Promise<ContainerRecord> {
+  const q = query.replace(/^\//, '');
+  if (/^[0-9a-f]{1,64}$/.test(q)) {
+    const matches: ContainerRecord[] = [];
+    for await (const chunk of kv.chunks({ ...prefixRange(P_CONTAINER, q), limit: 2 })) {
+      for (const [, v] of chunk) matches.push(unpack<ContainerRecord>(v, 'container record'));
+    }
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new LookupError('BAD_ARGUMENT', `container ID prefix ${q} is ambiguous; give more characters`);
+  }
+  const ids = await idsByName(kv, q);
+  const recs = (await Promise.all(ids.map((id) => getContainer(kv, id)))).filter((r): r is ContainerRecord => r !== undefined);
+  if (recs.length === 0) throw new LookupError('BAD_ARGUMENT', `no container matching ${JSON.stringify(query)} in the store`);
+  recs.sort((a, b) => b.lastSeen - a.lastSeen);
+  return recs[0]!;
+}
+
+/** One container's events in [from, to), time order, in chunks. */
+export async function* eventChunks(kv: KVReader, container: string, from?: number, to?: number): AsyncIterable<DashEvent[]> {
+  for await (const chunk of kv.chunks(timeRange(P_EVENT, container, from, to))) {
+    const evs: DashEvent[] = new Array(chunk.length);
+    for (let i = 0; i < chunk.length; i++) evs[i] = decodeEntry(chunk[i]![0], chunk[i]![1]);
+    yield evs;
+  }
+}
+
+export async function getMeta<T>(kv: KVReader, name: string): Promise<T | undefined> {
+  const raw = await kv.get(metaKey(name));
+  return raw === undefined ? undefined : unpack<T>(raw, `meta ${name}`);
+}
+
+export async function listIncidents(kv: KVReader): Promise<IncidentRecord[]> {
+  const out: IncidentRecord[] = [];
+  for await (const chunk of kv.chunks(prefixRange(P_INCIDENT))) {
+    for (const [, v] of chunk) out.push(unpack<IncidentRecord>(v, 'incident record'));
+  }
+  return out;
+}

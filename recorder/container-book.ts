@@ -1,0 +1,104 @@
+/**
+ * Keeps the per-container records (names ever borne, image, first/last seen, state, exit code,
+ * counts, latest snapshot) up to date from the event stream, and hands the changed ones to the
+ * pipeline's next batch. Records of gone containers stay in the store; in memory we keep only
+ * those touched recently.
+ */
+import type { KVEntry } from '../formats/kv.js';
+import type { ContainerRecord } from '../formats/records.js';
+import type { DashEvent } from '../formats/schema.js';
+import { containerKey, nameKey } from '../formats/keys.js';
+import { pack } from '../formats/codec.js';
+
+const STATE_BY_ACTION: Record<string, string> = {
+  create: 'created', start: 'running', restart: 'running', unpause: 'running', pause: 'paused',
+  die: 'exited', destroy: 'removed',
+};
+
+export class ContainerBook {
+  readonly #records = new Map<string, ContainerRecord>();
+  readonly #dirty = new Set<string>();
+  #newNames: KVEntry[] = [];
+
+  /** Seeds the book with records already in the store (recorder restart). */
+  load(records: Iterable<ContainerRecord>): void {
+    for (const r of records) this.#records.set(r.id, r);
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  all(): IterableIterator<ContainerRecord> {
+    return this.#records.values();
+  }
+
+  /** Called for every stamped event; `bytes` is its encoded size. Cheap on the hot path. */
+  observe(ev: DashEvent, bytes: number): void {
+    if (ev.container === '') return;
+    let r = this.#records.get(ev.container);
+    if (!r) {
+      r = { id: ev.container, name: '', names: [], image: '', firstSeen: ev.time, lastSeen: ev.time, state: 'unknown', events: 0, bytes: 0 };
+      this.#records.set(ev.container, r);
+    }
+    r.events++;
+    r.bytes += bytes;
+    if (ev.time > r.lastSeen) r.lastSeen = ev.time;
+    if (ev.time < r.firstSeen) r.firstSeen = ev.time;
+    this.#dirty.add(ev.container);
+    if (ev.kind === 'lifecycle' && ev.type === 'container') this.#lifecycle(r, ev.action, ev.attributes, ev.time);
+    else if (ev.kind === 'snapshot') this.#snapshot(r, ev.snapshot);
+  }
+
+  #lifecycle(r: ContainerRecord, action: string, attrs: Record<string, string>, time: number): void {
+    const state = STATE_BY_ACTION[action];
+    if (state) r.state = state;
+    if (action === 'removed' || action === 'destroy') r.removed = true;
+    if (action === 'start') { r.startedAt = time; r.removed = false; delete r.exitCode; r.oomKilled = false; }
+    if (action === 'die') {
+      r.finishedAt = time;
+      const code = Number(attrs.exitCode);
+      if (Number.isFinite(code)) r.exitCode = code;
+    }
+    if (action === 'oom') r.oomKilled = true;
+    if (attrs.name) this.#addName(r, attrs.name);
+    if (attrs.image && !r.image) r.image = attrs.image;
+  }
+
+  #snapshot(r: ContainerRecord, snap: Record<string, unknown>): void {
+    r.snapshot = snap;
+    const s = snap as { Name?: string; Config?: { Image?: string; Cmd?: string[] | null; Entrypoint?: string[] | null; Labels?: Record<string, string>; Tty?: boolean }; Image?: string; State?: { Status?: string; ExitCode?: number; OOMKilled?: boolean } };
+    if (s.Name) this.#addName(r, s.Name);
+    if (s.Config?.Image) r.image = s.Config.Image;
+    if (s.Image) r.imageId = s.Image;
+    const cmd = [...(s.Config?.Entrypoint ?? []), ...(s.Config?.Cmd ?? [])];
+    if (cmd.length) r.command = cmd.join(' ');
+    if (s.Config?.Labels) r.labels = s.Config.Labels;
+    if (s.Config?.Tty !== undefined) r.tty = s.Config.Tty;
+    if (s.State?.Status && r.state !== 'removed') r.state = s.State.Status;
+    if (s.State?.OOMKilled) r.oomKilled = true;
+    if (s.State?.Status === 'exited' && typeof s.State.ExitCode === 'number') r.exitCode = s.State.ExitCode;
+  }
+
+  #addName(r: ContainerRecord, raw: string): void {
+    const name = raw.replace(/^\//, '');
+    if (!name) return;
+    r.name = name;
+    if (!r.names.includes(name)) {
+      r.names.push(name);
+      this.#newNames.push([nameKey(name, r.id), new Uint8Array(0)]);
+    }
+  }
+
+  /** The puts for records changed since the last call. */
+  drain(): KVEntry[] {
+    const out = this.#newNames;
+    this.#newNames = [];
+    for (const id of this.#dirty) {
+      const r = this.#records.get(id);
+      if (r) out.push([containerKey(id), pack(r)]);
+    }
+    this.#dirty.clear();
+    return out;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The Docker source: the engine's event stream (containers, networks, volumes), inspect snapshots
+ * on create/start/die, logs of every running container, stats. When the event stream breaks it
+ * reconnects with backoff; the engine keeps only its last 256 events, so after every (re)connect it
+ * lists all containers and reconciles what changed unobserved, and records a `gap`.
+ */
+import Docker from 'dockerode';
+import type { CaptureSource, ContainerDirectory, ContainerProcessInfo, Sink, SourceHealth } from '../source.js';
+import type { Logger } from '../logger.js';
+import { nowMicros, parseRfc3339 } from '../../formats/time.js';
+import { LogFollower } from './log-follower.js';
+import { StatsPoller } from './stats-poller.js';
+import { EngineEvents, type EngineMessage } from './engine-events.js';
+import { Snapshotter } from './snapshotter.js';
+
+export interface KnownContainer { id: string; state: string; removed?: boolean }
+
+export interface DockerSourceOptions {
+  /** Defaults to DOCKER_HOST, else /var/run/docker.sock. */
+  docker?: Docker;
+  maxLogLine: number;
+  statsIntervalMs: number;
+  /** Where the previous recorder run stopped observing (µs); events since then are asked back. */
+  resumeFrom?: number;
+  /** Containers the store knows (to reconcile removals that happened unobserved). */
+  known: () => Iterable<KnownContainer>;
+  log: Logger;
+}
+
+interface Live { info: ContainerProcessInfo; cursor: { last: number }; followers: number; dead: boolean }
+
+export function dockerFromEnv(): Docker {
+  // dockerode/docker-modem read DOCKER_HOST (unix://, tcp://) themselves; default is the local socket.
+  return process.env.DOCKER_HOST ? new Docker() : new Docker({ socketPath: '/var/run/docker.sock' });
+}
+
+export class DockerSource implements CaptureSource, ContainerDirectory {
+  readonly name = 'docker' as const;
+  readonly #docker: Docker;
+  readonly #opts: DockerSourceOptions;
+  readonly #live = new Map<string, Live>();
+  readonly #startCbs: ((i: ContainerProcessInfo) => void)[] = [];
+  readonly #stopCbs: ((id: string) => void)[] = [];
+  readonly #followers = new Set<LogFollower>();
+  #sink!: Sink;
+  #events!: EngineEvents;
+  #stats!: StatsPoller;
+  #snap!: Snapshotter;
+  #health: SourceHealth = { source: 'docker', state: 'starting', events: 0, lost: 0 };
+
+  constructor(opts: DockerSourceOptions) {
+    this.#opts = opts;
+    this.#docker = opts.docker ?? dockerFromEnv();
+  }
+
+  health(): SourceHealth {
+    return { ...this.#health };
+  }
+
+  onStart(cb: (i: ContainerProcessInfo) => void): void { this.#startCbs.push(cb); }
+  onStop(cb: (id: string) => void): void { this.#stopCbs.push(cb); }
+  running(): ContainerProcessInfo[] { return [...this.#live.values()].filter((l) => !l.dead).map((l) => l.info); }
+
+  async start(sink: Sink): Promise<void> {
+    this.#sink = sink;
+    const log = this.#opts.log;
+    this.#snap = new Snapshotter(this.#docker, sink, log);
+    this.#stats = new StatsPoller(this.#docker, this.#opts.statsIntervalMs, () => this.running().map((i) => i.id), sink, log);
+    this.#stats.start();
+    this.#events = new EngineEvents(this.#docker, log, {
+      onMessage: (m) => this.#onMessage(m),
+      onConnected: (gap) => this.#onConnected(gap),
+      onDisconnected: (why) => {
+        this.#health = { ...this.#health, state: 'degraded', detail: `engine unreachable: ${why}` };
+      },
+    });
+    this.#events.start(this.#opts.resumeFrom);
+  }
+
+  async stop(): Promise<void> {
+    this.#events?.stop();
+    this.#stats?.stop();
+    for (const f of this.#followers) f.stop();
+    await Promise.all([...this.#followers].map((f) => f.done));
+    await this.#snap?.idle();
+    this.#health = { ...this.#health, state: 'stopped' };
+  }
+
+  /** After every (re)connect: record the gap, then list and reconcile. */
+  async #onConnected(gap: { from: number; to: number; reason: string } | undefined): Promise<void> {
+    this.#health = { ...this.#health, state: 'running', detail: undefined };
+    if (gap) {
+      this.#sink.emit({ kind: 'gap', source: 'docker', container: '', reason: gap.reason, from: gap.from, to: gap.to, detail: 'engine events unobserved; containers reconciled from the container list' });
+    }
+    await this.#reconcile(gap?.from);
+  }
+
+  async #reconcile(gapFrom: number | undefined): Promise<void> {
+    const log = this.#opts.log;
+    let list: Docker.ContainerInfo[];
+    try {
+      list = await this.#docker.listContainers({ all: true });
+    } catch (err) {
+      log.warn(`reconcile: cannot list containers: ${(err as Error).message}`);
+      return;
+    }
+    const known = new Map<string, KnownContainer>();
+    for (const k of this.#opts.known()) known.set(k.id, k);
+    const present = new Set(list.map((c) => c.Id));
+    for (const c of list) {
+      const k = known.get(c.Id);
+      const running = c.State === 'running';
+      const changed = !k || k.removed || (k.state === 'running') !== running;
+      const doc = changed ? await this.#snap.take(c.Id, k ? 'reconcile' : 'adopt') : undefined;
+      if (!running && !this.#live.has(c.Id)) {
+        // Lived and died while we were away: collect what it logged.
+        const startedAt = parseRfc3339(String((doc?.State as { StartedAt?: string } | undefined)?.StartedAt ?? '')) ?? 0;
+        if (doc && gapFrom !== undefined && startedAt >= gapFrom) this.#follow(c.Id, doc, startedAt);
+        continue;
+      }
+      if (running && !this.#live.has(c.Id)) {
+        const d = doc ?? (await this.#snap.take(c.Id, 'adopt'));
+        if (d) this.#attach(c.Id, d, gapFrom ?? nowMicros());
+      }
+    }
+    for (const k of known.values()) {
+      if (k.removed || present.has(k.id)) continue;
+      // Removed while unobserved: say so, and say that dashcam inferred it, not the engine.
+      this.#sink.emit({ kind: 'lifecycle', source: 'dashcam', container: k.id, type: 'container', action: 'destroy', attributes: { reconciled: 'true' } });
+    }
+  }
+
+  #onMessage(m: EngineMessage): void {
+    this.#health.events++;
+    const raw = m.Action ?? '';
+    const colon = raw.indexOf(':');
+    const action = colon === -1 ? raw : raw.slice(0, colon);
+    const attributes: Record<string, string> = { ...(m.Actor?.Attributes ?? {}) };
+    if (colon !== -1) attributes.actionDetail = raw.slice(colon + 1).trim();
+    const type = m.Type ?? 'unknown';
+    const id = type === 'container' ? (m.Actor?.ID ?? '') : (attributes.container ?? '');
+    const container = /^[0-9a-f]{64}$/.test(id) ? id : '';
+    const time = m.timeNano ? Math.floor(m.timeNano / 1000) : (m.time ?? 0) * 1e6 || nowMicros();
+    this.#sink.emit({ kind: 'lifecycle', source: 'docker', container, time, type, action, attributes });
+    if (type !== 'container' || !container) return;
+    switch (action) {
+      case 'create':
+        void this.#snap.take(container, 'create');
+        break;
+      case 'start':
+        void this.#snap.take(container, 'start').then((doc) => doc && this.#attach(container, doc, time - 1_000_000));
+        break;
+      case 'die':
+        void this.#snap.take(container, 'die');
+        this.#detach(container);
+        break;
+      case 'update':
+        void this.#snap.take(container, 'update');
+        break;
+      case 'destroy':
+        this.#detach(container);
+        break;
+    }
+  }
+
+  /** A running container: follow its logs, tell kernel sources its pid. */
+  #attach(id: string, doc: Record<string, unknown>, logsSince: number): void {
+    const state = doc.State as { Pid?: number; Running?: boolean } | undefined;
+    if (!state?.Running) return;
+    const info: ContainerProcessInfo = { id, pid: state.Pid ?? 0, name: String(doc.Name ?? '').replace(/^\//, '') };
+    const live = this.#live.get(id) ?? { info, cursor: { last: 0 }, followers: 0, dead: false };
+    live.info = info;
+    live.dead = false;
+    this.#live.set(id, live);
+    this.#follow(id, doc, logsSince);
+    for (const cb of this.#startCbs) cb(info);
+  }
+
+  /** Follows logs from `since`; followers of one container share a cursor so restarts never duplicate lines. */
+  #follow(id: string, doc: Record<string, unknown>, since: number): void {
+    const tty = Boolean((doc.Config as { Tty?: boolean } | undefined)?.Tty);
+    const live = this.#live.get(id);
+    const cursor = live?.cursor ?? { last: 0 };
+    const f = new LogFollower(this.#docker, id, { tty, maxLine: this.#opts.maxLogLine, since, cursor }, this.#sink, this.#opts.log);
+    this.#followers.add(f);
+    if (live) live.followers++;
+    void f.done.then(() => {
+      this.#followers.delete(f);
+      if (live && --live.followers === 0 && live.dead && this.#live.get(id) === live) this.#live.delete(id);
+    });
+  }
+
+  #detach(id: string): void {
+    const l = this.#live.get(id);
+    if (!l) return;
+    // The log stream ends by itself when the container stops; stopping it here would lose the tail.
+    l.dead = true;
+    if (l.followers === 0) this.#live.delete(id);
+    this.#stats.forget(id);
+    for (const cb of this.#stopCbs) cb(id);
+  }
+}

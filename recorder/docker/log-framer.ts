@@ -1,0 +1,105 @@
+/**
+ * Turns a container's log stream (Engine API `logs?follow&timestamps`) into lines.
+ *
+ * Non-TTY containers: the stream is framed (8-byte header: stream id, 3 zero bytes, big-endian
+ * length). We parse frames ourselves instead of using docker-modem's demuxStream because we need
+ * the frame boundaries: the engine writes one log message per frame, and a message without a
+ * trailing newline is a partial one (the log driver splits long lines at 16 KiB) whose rest
+ * follows in the next frames of that stream. TTY containers: one raw stream, lines split on \n.
+ *
+ * Every message starts with the engine's RFC 3339 nano timestamp and a space. Lines longer than
+ * `maxLine` bytes are cut there; the rest is counted (not buffered) and reported as `truncated`.
+ */
+import { parseRfc3339 } from '../../formats/time.js';
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  line: Buffer;
+  engineTime?: number;
+  truncated?: number;
+}
+
+interface Partial { parts: Buffer[]; size: number; total: number; engineTime?: number }
+
+export class LogFramer {
+  readonly #tty: boolean;
+  readonly #maxLine: number;
+  readonly #onLine: (l: LogLine) => void;
+  #buf: Buffer = Buffer.alloc(0);
+  readonly #partial: Record<'stdout' | 'stderr', Partial | undefined> = { stdout: undefined, stderr: undefined };
+
+  constructor(opts: { tty: boolean; maxLine: number }, onLine: (l: LogLine) => void) {
+    this.#tty = opts.tty;
+    this.#maxLine = opts.maxLine;
+    this.#onLine = onLine;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#tty) return this.#pushRaw(chunk);
+    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
+    let off = 0;
+    while (this.#buf.length - off >= 8) {
+      const kind = this.#buf[off];
+      const size = this.#buf.readUInt32BE(off + 4);
+      if (this.#buf.length - off - 8 < size) break;
+      const payload = this.#buf.subarray(off + 8, off + 8 + size);
+      off += 8 + size;
+      this.#message(kind === 2 ? 'stderr' : 'stdout', payload);
+    }
+    this.#buf = off === this.#buf.length ? Buffer.alloc(0) : Buffer.from(this.#buf.subarray(off));
+  }
+
+  #pushRaw(chunk: Buffer): void {
+    // TTY: no framing; every \n ends a message that began with a timestamp.
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.#message('stdout', chunk.subarray(start, nl + 1));
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.#message('stdout', chunk.subarray(start));
+  }
+
+  /** One engine message: "<timestamp> <text>[\n]". */
+  #message(stream: 'stdout' | 'stderr', payload: Buffer): void {
+    let p = this.#partial[stream];
+    let body = payload;
+    if (!p || (this.#tty && p.total === 0)) {
+      const sp = payload.indexOf(32);
+      const ts = sp > 0 && sp < 40 ? parseRfc3339(payload.subarray(0, sp).toString('latin1')) : undefined;
+      if (ts !== undefined) body = payload.subarray(sp + 1);
+      p = { parts: [], size: 0, total: 0, engineTime: ts };
+      this.#partial[stream] = p;
+    } else if (!this.#tty) {
+      // Continuation frames of a partial message carry their own timestamp: drop it.
+      const sp = payload.indexOf(32);
+      if (sp > 0 && sp < 40 && parseRfc3339(payload.subarray(0, sp).toString('latin1')) !== undefined) body = payload.subarray(sp + 1);
+    }
+    const ends = body.length > 0 && body[body.length - 1] === 10;
+    if (ends) body = body.subarray(0, body.length - 1);
+    p.total += body.length;
+    const room = this.#maxLine - p.size;
+    if (room > 0) {
+      const take = body.length <= room ? body : body.subarray(0, room);
+      p.parts.push(Buffer.from(take)); // copy: the stream's chunk buffer is reused
+      p.size += take.length;
+    }
+    if (ends) this.#emit(stream);
+  }
+
+  #emit(stream: 'stdout' | 'stderr'): void {
+    const p = this.#partial[stream];
+    if (!p) return;
+    this.#partial[stream] = undefined;
+    let line = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.size);
+    if (line.length > 0 && line[line.length - 1] === 13 && this.#tty) line = line.subarray(0, line.length - 1);
+    const out: LogLine = { stream, line, engineTime: p.engineTime };
+    if (p.total > p.size) out.truncated = p.total;
+    this.#onLine(out);
+  }
+
+  /** End of stream: whatever partial line is left is still a line. */
+  end(): void {
+    this.#emit('stdout');
+    this.#emit('stderr');
+  }
+}

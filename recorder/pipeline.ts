@@ -1,0 +1,159 @@
+/**
+ * The pipeline: stamps every event (sequence number, time if absent), encodes it once, batches,
+ * and writes batches to the store one at a time. The per-event path is synchronous and does no
+ * I/O: encode, push, maybe schedule a flush. If the store cannot keep up (or the disk is full) the
+ * queue is bounded: what does not fit is counted and written later as a `gap` event, never
+ * dropped silently.
+ */
+import { hostname } from 'node:os';
+import type { KVEntry, KVWriter } from '../formats/kv.js';
+import type { DashEvent, NewEvent } from '../formats/schema.js';
+import type { RunRecord } from '../formats/records.js';
+import { P_EVENT, cidBytes, metaKey, timeKey } from '../formats/keys.js';
+import { encodeValue, pack } from '../formats/codec.js';
+import { nowMicros } from '../formats/time.js';
+import { ContainerBook } from './container-book.js';
+import type { Sink } from './source.js';
+import type { Logger } from './logger.js';
+
+export interface PipelineOptions {
+  /** Flush when this many events are pending. */
+  batchSize: number;
+  /** Flush at most this long after the first pending event. */
+  flushMs: number;
+  /** Events held in memory at most (pending + in flight); beyond it they are counted as lost. */
+  maxQueue: number;
+  version: string;
+}
+export const PIPELINE_DEFAULTS: PipelineOptions = { batchSize: 4096, flushMs: 100, maxQueue: 200_000, version: '0.0.0' };
+
+/** Observers see every stamped event (keyframes, incident rules); they may add puts. */
+export type Observer = (ev: DashEvent, out: KVEntry[]) => void;
+
+export class Pipeline implements Sink {
+  readonly #kv: KVWriter;
+  readonly #opts: PipelineOptions;
+  readonly #log: Logger;
+  readonly book = new ContainerBook();
+  readonly #observers: Observer[] = [];
+  #seq = 0;
+  #pending: KVEntry[] = [];
+  #inFlight = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+  #lost = 0;
+  #lostSince = 0;
+  #failures = 0;
+  #closed = false;
+  readonly #run: RunRecord;
+  readonly #runKey: Buffer;
+  /** Counters for `dashcam status`. */
+  readonly stats = { events: 0, written: 0, lost: 0, batches: 0, lastBatchMs: 0, writeErrors: 0 };
+
+  private constructor(kv: KVWriter, opts: PipelineOptions, log: Logger, seq: number) {
+    this.#kv = kv;
+    this.#opts = opts;
+    this.#log = log;
+    this.#seq = seq;
+    const start = nowMicros();
+    this.#run = { start, heartbeat: start, pid: process.pid, host: hostname(), version: opts.version };
+    this.#runKey = metaKey(`run/${String(start).padStart(17, '0')}`);
+  }
+
+  static async open(kv: KVWriter, opts: Partial<PipelineOptions>, log: Logger, seq: number): Promise<Pipeline> {
+    return new Pipeline(kv, { ...PIPELINE_DEFAULTS, ...opts }, log, seq);
+  }
+
+  get run(): RunRecord {
+    return this.#run;
+  }
+
+  addObserver(o: Observer): void {
+    this.#observers.push(o);
+  }
+
+  emit(input: NewEvent): void {
+    if (this.#closed) return;
+    if (this.#pending.length + this.#inFlight >= this.#opts.maxQueue) {
+      if (this.#lost === 0) this.#lostSince = input.time ?? nowMicros();
+      this.#lost++;
+      this.stats.lost++;
+      return;
+    }
+    const ev = input as DashEvent;
+    if (ev.time === undefined) ev.time = nowMicros();
+    ev.seq = ++this.#seq;
+    this.#push(ev);
+  }
+
+  #push(ev: DashEvent): void {
+    const value = encodeValue(ev);
+    this.#pending.push([timeKey(P_EVENT, cidBytes(ev.container), ev.time, ev.seq), value]);
+    this.stats.events++;
+    this.book.observe(ev, value.length);
+    for (const o of this.#observers) o(ev, this.#pending);
+    if (this.#pending.length >= this.#opts.batchSize) this.#kick();
+    else if (!this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
+  }
+
+  #kick(): void {
+    if (this.#timer) { clearTimeout(this.#timer); this.#timer = undefined; }
+    if (!this.#writing) this.#writing = this.#drainLoop().finally(() => { this.#writing = undefined; });
+  }
+
+  async #drainLoop(): Promise<void> {
+    while (this.#pending.length > 0 || this.#lost > 0) {
+      if (this.#lost > 0 && this.#failures === 0) this.#recordLoss();
+      const batch = this.#pending;
+      this.#pending = [];
+      this.#inFlight = batch.length;
+      const now = nowMicros();
+      this.#run.heartbeat = now;
+      const puts = batch.concat(this.book.drain(), [[this.#runKey, pack(this.#run)], [metaKey('seq'), pack(this.#seq)]]);
+      const t0 = performance.now();
+      try {
+        await this.#kv.write(puts);
+        this.#failures = 0;
+        this.stats.written += batch.length;
+        this.stats.batches++;
+        this.stats.lastBatchMs = performance.now() - t0;
+      } catch (err) {
+        // Keep the batch (put it back in front) and retry with backoff; the queue bound turns a
+        // long outage (full disk) into counted loss instead of unbounded memory.
+        this.#failures++;
+        this.stats.writeErrors++;
+        this.#pending = batch.concat(this.#pending);
+        if (this.#failures === 1 || this.#failures % 50 === 0) this.#log.error(`store write failed (attempt ${this.#failures}): ${(err as Error).message}`);
+        if (this.#closed && this.#failures > 3) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7))));
+      } finally {
+        this.#inFlight = 0;
+      }
+    }
+  }
+
+  /** Turns counted overflow into a host-level gap event once the queue has room again. */
+  #recordLoss(): void {
+    const lost = this.#lost;
+    this.#lost = 0;
+    const now = nowMicros();
+    this.#log.warn(`${lost} events dropped: the store could not keep up`);
+    const ev = { kind: 'gap', source: 'dashcam', container: '', reason: 'queue-overflow', lost, from: this.#lostSince, to: now, time: now, seq: ++this.#seq } as DashEvent;
+    this.#push(ev);
+  }
+
+  /** Resolves when everything emitted so far is on disk. */
+  async flush(): Promise<void> {
+    while (this.#pending.length > 0 || this.#writing || this.#lost > 0) {
+      this.#kick();
+      await this.#writing;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true; // no new events; the drain loop gives up after a few failed attempts
+    await this.flush();
+    this.#run.stop = nowMicros();
+    await this.#kv.write([[this.#runKey, pack(this.#run)], ...this.book.drain()]);
+  }
+}

@@ -1,0 +1,36 @@
+/** Options of `dashcam record`, typed, with every default in one place. */
+export type SourceName = 'docker' | 'ebpf' | 'procfs';
+
+export interface RecordOptions {
+  store: string;
+  /** Which sources to run; 'auto' for the kernel picks eBPF when it can start, else procfs. */
+  sources: SourceName[] | 'auto';
+  statsIntervalMs: number;
+  /** Log lines longer than this many bytes are cut (the original length is recorded). */
+  maxLogLine: number;
+  flushMs: number;
+  batchSize: number;
+  maxQueue: number;
+  /** Record host (non-container) processes too. */
+  host: boolean;
+  /** procfs polling interval. */
+  pollMs: number;
+  /** Group allowed to open the query socket (gid); root only when undefined. */
+  socketGroup?: number;
+  handleSignals: boolean;
+}
+
+export const DEFAULT_STORE = '/var/lib/dashcam';
+
+export const RECORD_DEFAULTS: RecordOptions = {
+  store: process.env.DASHCAM_STORE || DEFAULT_STORE,
+  sources: 'auto',
+  statsIntervalMs: 10_000,
+  maxLogLine: 256 * 1024,
+  flushMs: 100,
+  batchSize: 4096,
+  maxQueue: 200_000,
+  host: false,
+  pollMs: 2000,
+  handleSignals: false,
+};

@@ -1,0 +1,97 @@
+/**
+ * `dashcam record`: opens (or creates) the store, resumes from the previous run (recording the
+ * time it was down as a gap), starts the sources and the query socket, and runs until stopped.
+ * Stopping (SIGTERM/SIGINT or `stop()`) flushes every pending batch before the store closes.
+ */
+import type { Server } from 'node:net';
+import { openLevelStore } from '../formats/level-store.js';
+import { P_META, prefixRange } from '../formats/keys.js';
+import { unpack } from '../formats/codec.js';
+import { getMeta, listContainers } from '../formats/queries.js';
+import type { RunRecord } from '../formats/records.js';
+import { Pipeline } from './pipeline.js';
+import { createLogger, type Logger } from './logger.js';
+import { DockerSource } from './docker/docker-source.js';
+import { startQueryServer, stopQueryServer } from './query-server.js';
+import { chooseKernelSource } from './kernel-source.js';
+import type { CaptureSource } from './source.js';
+import { RECORD_DEFAULTS, type RecordOptions } from './record-options.js';
+import { VERSION } from './version.js';
+
+export interface Recorder {
+  readonly pipeline: Pipeline;
+  readonly sources: CaptureSource[];
+  stop(): Promise<void>;
+  /** Resolves when the recorder has stopped. */
+  readonly done: Promise<void>;
+}
+
+async function lastRun(kv: Parameters<typeof getMeta>[0]): Promise<RunRecord | undefined> {
+  for await (const chunk of kv.chunks({ ...prefixRange(P_META, 'run/'), reverse: true, limit: 1 })) {
+    return unpack<RunRecord>(chunk[0]![1], 'run record');
+  }
+  return undefined;
+}
+
+export async function record(input: Partial<RecordOptions> = {}, log: Logger = createLogger()): Promise<Recorder> {
+  const opts: RecordOptions = { ...RECORD_DEFAULTS, ...input };
+  // Everything we create (store files, socket) is owner-only unless configured otherwise.
+  process.umask(0o077);
+  const kv = await openLevelStore(opts.store, { create: true });
+  const seq = (await getMeta<number>(kv, 'seq')) ?? 0;
+  const prev = await lastRun(kv);
+  const pipeline = await Pipeline.open(kv, { flushMs: opts.flushMs, batchSize: opts.batchSize, maxQueue: opts.maxQueue, version: VERSION }, log, seq);
+  pipeline.book.load(await listContainers(kv));
+  if (prev) log.info(`previous run ${prev.stop ? 'stopped cleanly' : 'ended without a clean stop'}; recording the gap since then`);
+
+  const docker = new DockerSource({
+    maxLogLine: opts.maxLogLine,
+    statsIntervalMs: opts.statsIntervalMs,
+    resumeFrom: prev ? (prev.stop ?? prev.heartbeat) : undefined,
+    known: () => pipeline.book.all(),
+    log,
+  });
+  const sources: CaptureSource[] = [];
+  if (opts.sources.includes('docker')) sources.push(docker);
+  const kernel = await chooseKernelSource(opts, docker, log);
+  if (kernel) sources.push(kernel);
+
+  let server: Server | undefined;
+  const commands = async (command: string): Promise<unknown> => {
+    if (command === 'status') return { run: pipeline.run, stats: pipeline.stats, sources: sources.map((s) => s.health()) };
+    throw Object.assign(new Error(`unknown command ${command}`), { code: 'BAD_ARGUMENT' });
+  };
+  server = await startQueryServer(kv, opts.store, commands, log, opts.socketGroup);
+  for (const s of sources) await s.start(pipeline);
+  log.info(`recording to ${opts.store} (sources: ${sources.map((s) => s.name).join(', ')})`);
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const s of sources) {
+        try {
+          await s.stop();
+        } catch (err) {
+          log.error(`stopping ${s.name}: ${(err as Error).message}`);
+        }
+      }
+      await pipeline.close();
+      if (server) await stopQueryServer(server, opts.store);
+      server = undefined;
+      await kv.close();
+      log.info(`stopped; ${pipeline.stats.written} events written this run`);
+      resolveDone();
+    })());
+  if (opts.handleSignals) {
+    const onSignal = (sig: string): void => {
+      log.info(`${sig}: flushing and stopping`);
+      void stop();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { pipeline, sources, stop, done };
+}
+

@@ -56,12 +56,15 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   const kernel = await chooseKernelSource(opts, docker, log);
   if (kernel) sources.push(kernel);
 
-  let server: Server | undefined;
-  const commands = async (command: string): Promise<unknown> => {
-    if (command === 'status') return { run: pipeline.run, stats: pipeline.stats, sources: sources.map((s) => s.health()) };
-    throw Object.assign(new Error(`unknown command ${command}`), { code: 'BAD_ARGUMENT' });
+  // Commands other processes (dashcam status, gc, mark) send over the query socket.
+  const commands = new Map<string, (args: Record<string, unknown>) => Promise<unknown>>();
+  commands.set('status', async () => ({ run: pipeline.run, stats: pipeline.stats, sources: sources.map((s) => s.health()) }));
+  const dispatch = async (command: string, args: Record<string, unknown>): Promise<unknown> => {
+    const h = commands.get(command);
+    if (!h) throw Object.assign(new Error(`unknown recorder command ${command}`), { code: 'BAD_ARGUMENT' });
+    return h(args);
   };
-  server = await startQueryServer(kv, opts.store, commands, log, opts.socketGroup);
+  let server: Server | undefined = await startQueryServer(kv, opts.store, dispatch, log, opts.socketGroup);
   for (const s of sources) await s.start(pipeline);
   log.info(`recording to ${opts.store} (sources: ${sources.map((s) => s.name).join(', ')})`);
 

@@ -34,12 +34,17 @@ export class FrameReader {
   }
 }
 
+/**
+ * Requests are multiplexed by `id` and range reads are pulled chunk by chunk (`open`, then `next`
+ * until `done`, or `cancel`), so a reader merging several ranges never deadlocks on one socket and
+ * the recorder never buffers more than one chunk per open cursor.
+ */
 export interface QueryRequest {
   id: number;
-  op: 'get' | 'chunks' | 'command';
+  op: 'get' | 'open' | 'next' | 'cancel' | 'command';
   key?: Uint8Array;
   range?: { gte?: Uint8Array; lt?: Uint8Array; reverse?: boolean; limit?: number };
-  /** For `command`: a recorder action (status, gc, mark) and its arguments. */
+  /** For `command`: a recorder action (status, gc, mark, ...) and its arguments. */
   command?: string;
   args?: Record<string, unknown>;
 }

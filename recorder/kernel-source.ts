@@ -1,16 +1,29 @@
 /**
- * Picks the kernel-level source: eBPF when asked for (or on 'auto' when it can start), else the
- * /proc poller, with one line saying which and why.
+ * Picks the kernel-level source and says in one line which and why: eBPF when asked for (or, on
+ * 'auto', when it can start), else the /proc poller. `--sources docker` alone turns both off.
  */
 import type { CaptureSource, ContainerDirectory } from './source.js';
 import type { Logger } from './logger.js';
 import type { RecordOptions } from './record-options.js';
+import { ProcfsSource } from './procfs/procfs-source.js';
 
-export async function chooseKernelSource(opts: RecordOptions, _dir: ContainerDirectory, log: Logger): Promise<CaptureSource | undefined> {
-  const wanted = opts.sources === 'auto' ? [] : opts.sources.filter((s) => s !== 'docker');
-  if (wanted.length === 0) {
-    log.info('kernel-level capture: off');
-    return undefined;
+export async function chooseKernelSource(opts: RecordOptions, dir: ContainerDirectory, log: Logger): Promise<CaptureSource | undefined> {
+  const auto = opts.sources === 'auto';
+  const wantEbpf = auto || (opts.sources as string[]).includes('ebpf');
+  const wantProcfs = auto || (opts.sources as string[]).includes('procfs');
+  if (wantEbpf) {
+    const { EbpfSource } = await import('./ebpf/ebpf-source.js');
+    const check = await EbpfSource.available();
+    if (check.ok) {
+      log.info(`kernel-level capture: eBPF (bpftrace)${auto ? ', chosen automatically' : ''}`);
+      return new EbpfSource({ directory: dir, log, host: opts.host });
+    }
+    if (!wantProcfs) throw Object.assign(new Error(`eBPF capture cannot start: ${check.why}`), { code: 'SOURCE_UNAVAILABLE' });
+    log.warn(`kernel-level capture: /proc polling, because eBPF cannot start: ${check.why}`);
+  } else if (wantProcfs) {
+    log.info('kernel-level capture: /proc polling (asked for); short-lived processes are not seen');
   }
-  throw Object.assign(new Error(`source ${wanted.join(',')} is not available in this build`), { code: 'BAD_ARGUMENT' });
+  if (wantProcfs) return new ProcfsSource(dir, { pollMs: opts.pollMs, log });
+  log.info('kernel-level capture: off (docker source only)');
+  return undefined;
 }

@@ -2,15 +2,19 @@
  * LevelDB lets one process hold a store. While the recorder runs, it serves reads of its store
  * (and a few commands: status, gc, mark) over a unix socket in the store directory, which is
  * owner-only (0700 directory, 0600 socket), so only root or the configured group can query it.
+ * The protocol is in formats/frames.ts.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, chown, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KVReader } from '../formats/kv.js';
+import type { KVEntry, KVReader } from '../formats/kv.js';
 import { FrameReader, SOCKET_NAME, frame, type QueryRequest, type QueryResponse } from '../formats/frames.js';
 import type { Logger } from './logger.js';
 
 export type CommandHandler = (command: string, args: Record<string, unknown>) => Promise<unknown>;
+
+/** Open cursors per connection are capped so a client cannot pin unbounded iterators. */
+const MAX_CURSORS = 64;
 
 export async function startQueryServer(kv: KVReader, dir: string, commands: CommandHandler, log: Logger, gid?: number): Promise<Server> {
   const path = join(dir, SOCKET_NAME);
@@ -27,9 +31,13 @@ export async function startQueryServer(kv: KVReader, dir: string, commands: Comm
 
 function serve(sock: Socket, kv: KVReader, commands: CommandHandler, log: Logger): void {
   const reader = new FrameReader();
-  let queue = Promise.resolve();
-  const send = async (msg: QueryResponse): Promise<void> => {
-    if (!sock.write(frame(msg))) await new Promise((r) => sock.once('drain', r));
+  const cursors = new Map<number, AsyncIterator<KVEntry[]>>();
+  const send = (msg: QueryResponse): void => {
+    if (!sock.destroyed) sock.write(frame(msg));
+  };
+  const closeAll = (): void => {
+    for (const it of cursors.values()) void it.return?.();
+    cursors.clear();
   };
   sock.on('data', (chunk: Buffer) => {
     let reqs: unknown[];
@@ -40,27 +48,46 @@ function serve(sock: Socket, kv: KVReader, commands: CommandHandler, log: Logger
       sock.destroy();
       return;
     }
-    for (const r of reqs) queue = queue.then(() => handle(r as QueryRequest, kv, commands, send)).catch(() => { sock.destroy(); });
+    for (const r of reqs) void handle(r as QueryRequest, kv, commands, cursors, send);
   });
+  sock.on('close', closeAll);
   sock.on('error', () => sock.destroy());
 }
 
-async function handle(req: QueryRequest, kv: KVReader, commands: CommandHandler, send: (m: QueryResponse) => Promise<void>): Promise<void> {
+async function handle(req: QueryRequest, kv: KVReader, commands: CommandHandler, cursors: Map<number, AsyncIterator<KVEntry[]>>, send: (m: QueryResponse) => void): Promise<void> {
+  const id = typeof req?.id === 'number' ? req.id : 0;
   try {
-    if (req.op === 'get' && req.key) {
-      await send({ id: req.id, value: (await kv.get(req.key)) ?? null, done: true });
-    } else if (req.op === 'chunks') {
-      for await (const entries of kv.chunks(req.range ?? {})) await send({ id: req.id, entries });
-      await send({ id: req.id, done: true });
-    } else if (req.op === 'command' && req.command) {
-      await send({ id: req.id, result: await commands(req.command, req.args ?? {}), done: true });
-    } else {
-      await send({ id: req.id, error: { code: 'BAD_ARGUMENT', message: `bad query ${String(req.op)}` }, done: true });
+    switch (req?.op) {
+      case 'get':
+        if (!(req.key instanceof Uint8Array)) break;
+        return send({ id, value: (await kv.get(req.key)) ?? null, done: true });
+      case 'open':
+        if (cursors.size >= MAX_CURSORS) throw Object.assign(new Error('too many open cursors'), { code: 'BAD_ARGUMENT' });
+        cursors.set(id, kv.chunks(req.range ?? {})[Symbol.asyncIterator]());
+        return send(await pull(cursors, id)); // the first chunk answers the open
+      case 'next':
+        if (!cursors.has(id)) break;
+        return send(await pull(cursors, id));
+      case 'cancel':
+        await cursors.get(id)?.return?.();
+        cursors.delete(id);
+        return;
+      case 'command':
+        if (typeof req.command !== 'string') break;
+        return send({ id, result: await commands(req.command, req.args ?? {}), done: true });
     }
+    send({ id, error: { code: 'BAD_ARGUMENT', message: `bad query ${String(req?.op)}` }, done: true });
   } catch (err) {
+    cursors.delete(id);
     const e = err as { code?: string; message?: string };
-    await send({ id: req.id, error: { code: e.code ?? 'STORE_IO', message: e.message ?? String(err) }, done: true });
+    send({ id, error: { code: e.code ?? 'STORE_IO', message: e.message ?? String(err) }, done: true });
   }
+}
+
+async function pull(cursors: Map<number, AsyncIterator<KVEntry[]>>, id: number): Promise<QueryResponse> {
+  const n = await cursors.get(id)!.next();
+  if (n.done) cursors.delete(id);
+  return n.done ? { id, done: true } : { id, entries: n.value };
 }
 
 export async function stopQueryServer(server: Server, dir: string): Promise<void> {

@@ -1,35 +1,46 @@
-/** KVReader over the recorder's query socket (see recorder/query-server.ts). */
+/** KVReader over the recorder's query socket (protocol in formats/frames.ts). */
 import { connect, type Socket } from 'node:net';
 import type { KVEntry, KVRange, KVReader } from '../formats/kv.js';
 import { FrameReader, frame, type QueryRequest, type QueryResponse } from '../formats/frames.js';
 import { FormatError } from '../formats/errors.js';
 
+interface Pending { resolve(m: QueryResponse): void; reject(e: Error): void }
+
 export class RemoteKV implements KVReader {
   readonly #sock: Socket;
   readonly #reader = new FrameReader();
+  readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  /** Responses of the request in progress; requests are serialised by #lock. */
-  #inbox: QueryResponse[] = [];
-  #notify: (() => void) | undefined;
   #closed: Error | undefined;
-  #lock: Promise<void> = Promise.resolve();
 
   private constructor(sock: Socket) {
     this.#sock = sock;
     sock.on('data', (c: Buffer) => {
+      let msgs: unknown[];
       try {
-        for (const m of this.#reader.push(c)) this.#inbox.push(m as QueryResponse);
+        msgs = this.#reader.push(c);
       } catch (err) {
-        this.#closed = err as Error;
+        this.#fail(err as Error);
+        sock.destroy();
+        return;
       }
-      this.#notify?.();
+      for (const m of msgs as QueryResponse[]) {
+        const p = this.#pending.get(m.id);
+        if (!p) continue;
+        this.#pending.delete(m.id);
+        if (m.error) p.reject(new FormatError(m.error.code as never, m.error.message));
+        else p.resolve(m);
+      }
     });
-    const end = (): void => {
-      this.#closed ??= new FormatError('STORE_IO', 'the recorder closed the query socket');
-      this.#notify?.();
-    };
+    const end = (): void => this.#fail(new FormatError('STORE_IO', 'the recorder closed the query socket'));
     sock.on('close', end);
     sock.on('error', end);
+  }
+
+  #fail(err: Error): void {
+    this.#closed ??= err;
+    for (const p of this.#pending.values()) p.reject(this.#closed);
+    this.#pending.clear();
   }
 
   static connect(path: string): Promise<RemoteKV> {
@@ -40,46 +51,37 @@ export class RemoteKV implements KVReader {
     });
   }
 
-  async #next(): Promise<QueryResponse> {
-    while (this.#inbox.length === 0) {
-      if (this.#closed) throw this.#closed;
-      await new Promise<void>((r) => (this.#notify = r));
-      this.#notify = undefined;
-    }
-    const m = this.#inbox.shift()!;
-    if (m.error) throw new FormatError(m.error.code as never, m.error.message);
-    return m;
-  }
-
-  async *#request(req: Omit<QueryRequest, 'id'>): AsyncIterable<QueryResponse> {
-    let release!: () => void;
-    const prev = this.#lock;
-    this.#lock = new Promise((r) => (release = r));
-    await prev;
-    try {
-      this.#sock.write(frame({ ...req, id: this.#nextId++ }));
-      for (;;) {
-        const m = await this.#next();
-        yield m;
-        if (m.done) return;
-      }
-    } finally {
-      release();
-    }
+  /** Sends one request and waits for its one answer. */
+  #ask(req: QueryRequest): Promise<QueryResponse> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(req.id, { resolve, reject });
+      this.#sock.write(frame(req));
+    });
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    for await (const m of this.#request({ op: 'get', key })) if (m.done) return m.value ?? undefined;
-    return undefined;
+    return (await this.#ask({ id: this.#nextId++, op: 'get', key })).value ?? undefined;
   }
 
   async *chunks(range: KVRange): AsyncIterable<KVEntry[]> {
-    for await (const m of this.#request({ op: 'chunks', range })) if (m.entries) yield m.entries;
+    const id = this.#nextId++;
+    let m = await this.#ask({ id, op: 'open', range });
+    let finished = false;
+    try {
+      while (!m.done) {
+        if (m.entries) yield m.entries;
+        m = await this.#ask({ id, op: 'next' });
+      }
+      finished = true;
+    } finally {
+      // The consumer stopped early: let the recorder drop its cursor.
+      if (!finished && !this.#closed) this.#sock.write(frame({ id, op: 'cancel' }));
+    }
   }
 
   async command(command: string, args: Record<string, unknown> = {}): Promise<unknown> {
-    for await (const m of this.#request({ op: 'command', command, args })) if (m.done) return m.result;
-    return undefined;
+    return (await this.#ask({ id: this.#nextId++, op: 'command', command, args })).result;
   }
 
   async close(): Promise<void> {

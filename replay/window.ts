@@ -36,6 +36,12 @@ export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> 
     if (!records.some((x) => x.id === r.id)) records.push(r);
   }
   const streams = records.map((r) => eventChunks(kv, r.id, q.from, q.to));
-  if (q.hostGaps !== false) streams.push(onlyGaps(eventChunks(kv, '', q.from ?? records.reduce((m, r) => Math.min(m, r.firstSeen), Infinity), q.to)));
+  if (q.hostGaps !== false) {
+    // Host gaps matter only while one of the containers existed.
+    const from = q.from ?? Math.min(...records.map((r) => r.firstSeen));
+    const end = records.some((r) => !r.removed) ? undefined : Math.max(...records.map((r) => r.lastSeen)) + 1;
+    const to = q.to === undefined ? end : end === undefined ? q.to : Math.min(q.to, end);
+    streams.push(onlyGaps(eventChunks(kv, '', from, to)));
+  }
   return { records, events: mergeStreams(streams) };
 }

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import type { CaptureSource, ContainerDirectory, ContainerProcessInfo, Sink, SourceHealth } from '../source.js';
 import type { Logger } from '../logger.js';
 import { nowMicros, parseRfc3339 } from '../../formats/time.js';
-import { LogFollower } from './log-follower.js';
+import { LogFollower, type LogCursor } from './log-follower.js';
 import { StatsPoller } from './stats-poller.js';
 import { EngineEvents, type EngineMessage } from './engine-events.js';
 import { Snapshotter } from './snapshotter.js';
@@ -27,7 +27,8 @@ export interface DockerSourceOptions {
   log: Logger;
 }
 
-interface Live { info: ContainerProcessInfo; cursor: { last: number }; followers: number; dead: boolean }
+
+const isTty = (doc: Record<string, unknown>): boolean => Boolean((doc.Config as { Tty?: boolean } | undefined)?.Tty);
 
 export function dockerFromEnv(): Docker {
   // dockerode/docker-modem read DOCKER_HOST (unix://, tcp://) themselves; default is the local socket.
@@ -38,7 +39,11 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   readonly name = 'docker' as const;
   readonly #docker: Docker;
   readonly #opts: DockerSourceOptions;
-  readonly #live = new Map<string, Live>();
+  /** Running containers, as kernel sources need them. */
+  readonly #live = new Map<string, ContainerProcessInfo>();
+  /** Engine time of the last log line per container, shared by its followers: restarts and
+   * reconnects never duplicate a line. */
+  readonly #cursors = new Map<string, LogCursor>();
   readonly #startCbs: ((i: ContainerProcessInfo) => void)[] = [];
   readonly #stopCbs: ((id: string) => void)[] = [];
   readonly #followers = new Set<LogFollower>();
@@ -59,7 +64,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
 
   onStart(cb: (i: ContainerProcessInfo) => void): void { this.#startCbs.push(cb); }
   onStop(cb: (id: string) => void): void { this.#stopCbs.push(cb); }
-  running(): ContainerProcessInfo[] { return [...this.#live.values()].filter((l) => !l.dead).map((l) => l.info); }
+  running(): ContainerProcessInfo[] { return [...this.#live.values()]; }
 
   async start(sink: Sink): Promise<void> {
     this.#sink = sink;
@@ -115,7 +120,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       if (!running && !this.#live.has(c.Id)) {
         // Lived and died while we were away: collect what it logged.
         const startedAt = parseRfc3339(String((doc?.State as { StartedAt?: string } | undefined)?.StartedAt ?? '')) ?? 0;
-        if (doc && gapFrom !== undefined && startedAt >= gapFrom) this.#follow(c.Id, doc, startedAt);
+        if (doc && gapFrom !== undefined && startedAt >= gapFrom) this.#follow(c.Id, isTty(doc), startedAt);
         continue;
       }
       if (running && !this.#live.has(c.Id)) {
@@ -147,55 +152,60 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       case 'create':
         void this.#snap.take(container, 'create');
         break;
-      case 'start':
-        void this.#snap.take(container, 'start').then((doc) => doc && this.#attach(container, doc, time - 1_000_000));
+      case 'start': {
+        // Short-lived containers (`run --rm`) can be gone before an inspect returns: start
+        // following logs at once when the create snapshot already told us whether it is a TTY.
+        // Otherwise follow once the start snapshot says, even if the container already died:
+        // the engine keeps a stopped container's logs until it is removed.
+        const since = time - 1_000_000;
+        const tty = this.#snap.tty(container);
+        if (tty !== undefined) this.#follow(container, tty, since);
+        void this.#snap.take(container, 'start').then((doc) => {
+          if (!doc) return;
+          if (tty === undefined) this.#follow(container, isTty(doc), since);
+          this.#attach(container, doc, undefined);
+        });
         break;
+      }
       case 'die':
         void this.#snap.take(container, 'die');
-        this.#detach(container);
+        this.#detach(container, false);
         break;
       case 'update':
         void this.#snap.take(container, 'update');
         break;
       case 'destroy':
-        this.#detach(container);
+        this.#detach(container, true);
         break;
     }
   }
 
-  /** A running container: follow its logs, tell kernel sources its pid. */
-  #attach(id: string, doc: Record<string, unknown>, logsSince: number): void {
+  /** A running container: tell kernel sources its pid; follow its logs unless already done. */
+  #attach(id: string, doc: Record<string, unknown>, logsSince: number | undefined): void {
     const state = doc.State as { Pid?: number; Running?: boolean } | undefined;
     if (!state?.Running) return;
     const info: ContainerProcessInfo = { id, pid: state.Pid ?? 0, name: String(doc.Name ?? '').replace(/^\//, '') };
-    const live = this.#live.get(id) ?? { info, cursor: { last: 0 }, followers: 0, dead: false };
-    live.info = info;
-    live.dead = false;
-    this.#live.set(id, live);
-    this.#follow(id, doc, logsSince);
+    this.#live.set(id, info);
+    if (logsSince !== undefined) this.#follow(id, isTty(doc), logsSince);
     for (const cb of this.#startCbs) cb(info);
   }
 
-  /** Follows logs from `since`; followers of one container share a cursor so restarts never duplicate lines. */
-  #follow(id: string, doc: Record<string, unknown>, since: number): void {
-    const tty = Boolean((doc.Config as { Tty?: boolean } | undefined)?.Tty);
-    const live = this.#live.get(id);
-    const cursor = live?.cursor ?? { last: 0 };
+  /** Follows logs from `since` until the container stops (the stream then ends by itself). */
+  #follow(id: string, tty: boolean, since: number): true {
+    let cursor = this.#cursors.get(id);
+    if (!cursor) this.#cursors.set(id, (cursor = { stdout: 0, stderr: 0 }));
     const f = new LogFollower(this.#docker, id, { tty, maxLine: this.#opts.maxLogLine, since, cursor }, this.#sink, this.#opts.log);
     this.#followers.add(f);
-    if (live) live.followers++;
-    void f.done.then(() => {
-      this.#followers.delete(f);
-      if (live && --live.followers === 0 && live.dead && this.#live.get(id) === live) this.#live.delete(id);
-    });
+    void f.done.then(() => this.#followers.delete(f));
+    return true;
   }
 
-  #detach(id: string): void {
-    const l = this.#live.get(id);
-    if (!l) return;
-    // The log stream ends by itself when the container stops; stopping it here would lose the tail.
-    l.dead = true;
-    if (l.followers === 0) this.#live.delete(id);
+  #detach(id: string, destroyed: boolean): void {
+    if (destroyed) {
+      this.#cursors.delete(id);
+      this.#snap.forget(id);
+    }
+    if (!this.#live.delete(id)) return;
     this.#stats.forget(id);
     for (const cb of this.#stopCbs) cb(id);
   }

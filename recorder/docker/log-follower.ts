@@ -13,14 +13,18 @@ export interface LogFollowOptions {
   maxLine: number;
   /** Engine time (µs) to follow from. */
   since: number;
-  /** Engine time of the last line recorded for this container, shared by its followers: lines at or
-   * before it are skipped (restart and reconnect dedupe). */
-  cursor: { last: number };
+  /** Engine time of the last line recorded per stream of this container, shared by its followers:
+   * a new follower skips lines at or before what an earlier one recorded (restart and reconnect
+   * dedupe). Per stream, because the engine stamps stdout and stderr independently and their
+   * times interleave out of order. */
+  cursor: LogCursor;
 }
+
+export interface LogCursor { stdout: number; stderr: number }
 
 export class LogFollower {
   readonly #abort = new AbortController();
-  readonly #cursor: { last: number };
+  readonly #cursor: LogCursor;
   lines = 0;
   readonly done: Promise<void>;
 
@@ -35,10 +39,13 @@ export class LogFollower {
 
   async #run(docker: Docker, opts: LogFollowOptions, sink: Sink, log: Logger): Promise<void> {
     const since = (opts.since / 1e6).toFixed(6);
+    // What earlier followers recorded; this follower's own lines are never compared with each
+    // other (two lines may share a microsecond).
+    const floor: LogCursor = { ...this.#cursor };
     const framer = new LogFramer({ tty: opts.tty, maxLine: opts.maxLine }, (l) => {
       const t = l.engineTime ?? nowMicros();
-      if (l.engineTime !== undefined && t <= this.#cursor.last) return;
-      this.#cursor.last = t;
+      if (l.engineTime !== undefined && t <= floor[l.stream]) return;
+      if (t > this.#cursor[l.stream]) this.#cursor[l.stream] = t;
       this.lines++;
       sink.emit({ kind: 'log', source: 'docker', container: this.id, time: t, stream: l.stream, line: l.line, engineTime: l.engineTime, truncated: l.truncated });
     });

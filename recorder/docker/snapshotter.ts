@@ -9,6 +9,8 @@ import { redactSnapshot } from '../../formats/redact.js';
 
 export class Snapshotter {
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Whether each container has a TTY, from its latest snapshot (log framing depends on it). */
+  readonly #tty = new Map<string, boolean>();
 
   constructor(readonly docker: Docker, readonly sink: Sink, readonly log: Logger) {}
 
@@ -29,8 +31,17 @@ export class Snapshotter {
       if (status !== 404) this.log.warn(`inspect ${id.slice(0, 12)} (${reason}): ${(err as Error).message}`);
       return undefined;
     }
+    this.#tty.set(id, Boolean((doc.Config as { Tty?: boolean } | undefined)?.Tty));
     this.sink.emit({ kind: 'snapshot', source: 'docker', container: id, reason, snapshot: doc });
     return doc;
+  }
+
+  tty(id: string): boolean | undefined {
+    return this.#tty.get(id);
+  }
+
+  forget(id: string): void {
+    this.#tty.delete(id);
   }
 
   async idle(): Promise<void> {

@@ -1,0 +1,54 @@
+/** Runs the recorder in-process against the test engine, or the CLI as a child process. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { record, type Recorder } from '../../recorder/record.js';
+import { createLogger } from '../../recorder/logger.js';
+import type { RecordOptions } from '../../recorder/record-options.js';
+
+const run = promisify(execFile);
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export const logLines: string[] = [];
+export async function startRecorder(store: string, opts: Partial<RecordOptions> = {}): Promise<Recorder> {
+  return record({ store, sources: ['docker'], statsIntervalMs: 0, flushMs: 20, ...opts }, createLogger({ write: (l) => void logLines.push(l) }));
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+/** Runs `dashcam ...` from dist/ and never throws on a non-zero exit. */
+export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+export async function replayJson(store: string, container: string, extra: string[] = []): Promise<Record<string, unknown>[]> {
+  const r = await cli(['replay', '--store', store, '--container', container, '--format', 'json', ...extra]);
+  if (r.code !== 0) throw new Error(`replay failed (${r.code}): ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** `dashcam record` as a child process (for restarts and kills). */
+export function spawnRecorder(store: string, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [CLI, 'record', '--store', store, '--sources', 'docker', '--stats-interval', '0', '--flush', '20ms', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Polls until `check` returns a truthy value (or throws after `ms`). */
+export async function until<T>(check: () => Promise<T | undefined | false>, ms = 15_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

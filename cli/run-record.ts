@@ -4,10 +4,33 @@ import { createLogger } from '../recorder/logger.js';
 import type { RecordOptions, SourceName } from '../recorder/record-options.js';
 import { parseDuration } from '../replay/time-arg.js';
 import { UsageError } from './errors.js';
+import { parseSize } from '../formats/units.js';
+import { loadIncidentConfig } from '../recorder/incidents/incident-config.js';
+import { parseListen } from '../recorder/incidents/falco-listener.js';
 
 interface Flags {
   store: string; sources: string; statsInterval: string; maxLogLine: string; flush: string; poll: string;
   host: boolean; socketGroup?: string; verbose: boolean;
+  retain?: string; maxSize?: string; pinRetain?: string; pinMax?: string; retentionInterval?: string;
+  falcoListen?: string; falcoToken?: string; rules?: string;
+}
+
+/** Fails at parse time, not when the recorder is half started. */
+function checkedListen(s: string): string {
+  parseListen(s);
+  return s;
+}
+
+/** --retain, --max-size, --pin-retain, --pin-max, --retention-interval (issue 5). */
+function retentionFromFlags(f: Flags): RecordOptions['retention'] {
+  const out: RecordOptions['retention'] = {};
+  if (f.retain !== undefined) out.retain = parseDuration(f.retain);
+  if (f.maxSize !== undefined) out.maxSize = parseSize(f.maxSize);
+  if (f.pinRetain !== undefined) out.pinRetain = parseDuration(f.pinRetain);
+  if (f.pinMax !== undefined) out.pinMax = parseSize(f.pinMax);
+  if (f.retentionInterval !== undefined) out.intervalMs = Math.max(1000, parseDuration(f.retentionInterval) / 1000);
+  if (out.maxSize !== undefined && out.maxSize < 8 << 20) throw new UsageError('--max-size must be at least 8MiB (LevelDB needs room for its logs and compaction)');
+  return out;
 }
 
 export function recordOptionsFromFlags(f: Flags): Partial<RecordOptions> {
@@ -28,10 +51,15 @@ export function recordOptionsFromFlags(f: Flags): Partial<RecordOptions> {
     host: f.host,
     socketGroup: f.socketGroup === undefined ? undefined : Number(f.socketGroup),
     handleSignals: true,
+    retention: retentionFromFlags(f),
+    ...(f.falcoListen !== undefined ? { falcoListen: checkedListen(f.falcoListen) } : {}),
+    ...(f.falcoToken ? { falcoToken: f.falcoToken } : {}),
   };
 }
 
 export async function runRecord(f: Flags): Promise<void> {
-  const rec = await record(recordOptionsFromFlags(f), createLogger({ verbose: f.verbose }));
+  const opts = recordOptionsFromFlags(f);
+  if (f.rules) opts.incidents = await loadIncidentConfig(f.rules);
+  const rec = await record(opts, createLogger({ verbose: f.verbose }));
   await rec.done;
 }

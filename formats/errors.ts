@@ -6,7 +6,12 @@ export type FormatErrorCode =
   | 'STORE_NOT_FOUND'    // no store at that path
   | 'STORE_IO'           // any other failure to open, read or write
   | 'DECODE'             // a value does not decode into an event of a known kind
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'BUNDLE_CORRUPT'     // not a readable bundle: empty, truncated, random bytes, unsafe tar entries
+  | 'BUNDLE_VERSION'     // bundle written in a newer bundle format than this dashcam reads
+  | 'BUNDLE_TAMPERED'    // a part does not match the SHA-256 (or size) the manifest lists
+  | 'BUNDLE_SIGNATURE'   // signature missing, malformed, or not made by the given key
+  | 'BUNDLE_KEY';        // a key file that is not an Ed25519 PEM key
 
 export class FormatError extends Error {
   readonly code: FormatErrorCode;

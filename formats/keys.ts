@@ -88,7 +88,8 @@ export function nameKey(name: string, id: string): Buffer {
 /** Range over every key starting with prefix byte + `s`. */
 export function prefixRange(prefix: number, s = ''): { gte: Buffer; lt: Buffer } {
   const gte = asciiKey(prefix, s);
-  const lt = Buffer.concat([gte, Buffer.from([0xff])]);
+  // Binary keys (events, keyframes) may continue with 0xff bytes: bound by the next prefix byte.
+  const lt = s === '' ? Buffer.from([prefix + 1]) : Buffer.concat([gte, Buffer.from([0xff])]);
   return { gte, lt };
 }
 export function incidentKey(time: number, id: string): Buffer {

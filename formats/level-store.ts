@@ -16,6 +16,14 @@ import { FORMAT_VERSION } from './schema.js';
 type DB = ClassicLevel<Uint8Array, Uint8Array>;
 const CHUNK = 1000;
 
+/**
+ * LevelDB tuning, measured with bench/ingest.ts: bigger blocks give Snappy and the key prefix
+ * compression (our keys share container and time prefixes) more to work with, and a bigger write
+ * buffer halves compaction work while ingesting. Reads are range scans, so the bigger blocks cost
+ * seeks little.
+ */
+const TUNING = { blockSize: 64 * 1024, blockRestartInterval: 64, writeBufferSize: 16 << 20 } as const;
+
 export interface OpenOptions {
   /** Create the directory and a new store if absent (the recorder, import). Default false. */
   create?: boolean;
@@ -31,7 +39,7 @@ export async function openLevelStore(dir: string, opts: OpenOptions = {}): Promi
   }
   const db: DB = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
-    await db.open({ createIfMissing: opts.create === true });
+    await db.open({ createIfMissing: opts.create === true, ...TUNING });
   } catch (err) {
     throw translate(err, dir);
   }

@@ -52,4 +52,41 @@ export interface IncidentRecord {
   rule?: string;
   /** Ids of incidents merged into this one. */
   merged?: string[];
+  /** Triggers of every incident merged in, in order (the first is `trigger`). */
+  triggers?: string[];
+  /** When retention dropped the pin early because pinned bytes exceeded their cap. */
+  unpinned?: Micros;
+}
+
+/** What one retention pass did (`dashcam gc`). */
+export interface GcReport {
+  startedAt: Micros;
+  ms: number;
+  deletedEvents: number;
+  deletedKeyframes: number;
+  deletedContainers: number;
+  deletedIncidents: number;
+  /** Pins dropped because pinned bytes exceeded their cap (oldest first). */
+  unpinned: string[];
+  sizeBefore: number;
+  sizeAfter: number;
+  horizon?: Micros;
+}
+
+/** `dashcam status`: what the recorder is doing (or, without one, what the store says). */
+export interface StatusReport {
+  recorder: 'running' | 'not running';
+  store: string;
+  run?: RunRecord;
+  sources: { source: string; state: string; detail?: string; events: number; lost: number }[];
+  eventsPerSecond?: number;
+  lostEvents: number;
+  storeBytes: number;
+  /** Oldest retained event time. */
+  horizon?: Micros;
+  containers: number;
+  incidents: number;
+  pinnedWindows: number;
+  pinnedBytes: number;
+  retention?: { retain: Micros; maxSize: number; pinRetain: Micros; pinMax: number; lastPass?: GcReport };
 }

@@ -2,7 +2,9 @@
  * Keeps the per-container records (names ever borne, image, first/last seen, state, exit code,
  * counts, latest snapshot) up to date from the event stream, and hands the changed ones to the
  * pipeline's next batch. Records of gone containers stay in the store; in memory we keep only
- * those touched recently.
+ * live ones and those removed within the last few minutes, so memory does not grow with history.
+ * An evicted container is remembered by ID alone: a late event for it (a log line read after
+ * removal) is still stored, but cannot replace its full record with a blank one.
  */
 import type { KVEntry } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
@@ -15,14 +17,30 @@ const STATE_BY_ACTION: Record<string, string> = {
   die: 'exited', destroy: 'removed',
 };
 
+/** Removed containers stay in memory this long (late events still update their record). */
+const EVICT_AFTER_US = 5 * 60e6;
+const EVICT_SCAN_MS = 10_000;
+const MAX_TOMBSTONES = 100_000;
+
 export class ContainerBook {
   readonly #records = new Map<string, ContainerRecord>();
+  /** IDs of removed containers evicted from memory (insertion order = age). */
+  readonly #evicted = new Set<string>();
+  #lastScan = 0;
   readonly #dirty = new Set<string>();
   #newNames: KVEntry[] = [];
 
   /** Seeds the book with records already in the store (recorder restart). */
   load(records: Iterable<ContainerRecord>): void {
-    for (const r of records) this.#records.set(r.id, r);
+    for (const r of records) {
+      if (r.removed) this.#tombstone(r.id);
+      else this.#records.set(r.id, r);
+    }
+  }
+
+  /** How many records are held in memory (for status and the leak test). */
+  get size(): number {
+    return this.#records.size;
   }
 
   get(id: string): ContainerRecord | undefined {
@@ -38,6 +56,7 @@ export class ContainerBook {
     if (ev.container === '') return;
     let r = this.#records.get(ev.container);
     if (!r) {
+      if (this.#evicted.has(ev.container)) return;
       r = { id: ev.container, name: '', names: [], image: '', firstSeen: ev.time, lastSeen: ev.time, state: 'unknown', events: 0, bytes: 0 };
       this.#records.set(ev.container, r);
     }
@@ -99,6 +118,25 @@ export class ContainerBook {
       if (r) out.push([containerKey(id), pack(r)]);
     }
     this.#dirty.clear();
+    this.#evict();
     return out;
+  }
+
+  #evict(): void {
+    const now = Date.now();
+    if (now - this.#lastScan < EVICT_SCAN_MS) return;
+    this.#lastScan = now;
+    const horizon = now * 1000 - EVICT_AFTER_US;
+    for (const r of this.#records.values()) {
+      if (r.removed && r.lastSeen < horizon) {
+        this.#records.delete(r.id);
+        this.#tombstone(r.id);
+      }
+    }
+  }
+
+  #tombstone(id: string): void {
+    this.#evicted.add(id);
+    if (this.#evicted.size > MAX_TOMBSTONES) this.#evicted.delete(this.#evicted.values().next().value!);
   }
 }

@@ -1,4 +1,7 @@
 /** Options of `dashcam record`, typed, with every default in one place. */
+import { RETENTION_DEFAULTS, type RetentionOptions } from './retention.js';
+import type { IncidentConfig } from './incidents/incident-config.js';
+
 export type SourceName = 'docker' | 'ebpf' | 'procfs';
 
 export interface RecordOptions {
@@ -18,6 +21,16 @@ export interface RecordOptions {
   /** Group allowed to open the query socket (gid); root only when undefined. */
   socketGroup?: number;
   handleSignals: boolean;
+  /** Rolling retention (age, size, pins); defaults in recorder/retention.ts. */
+  retention: Partial<RetentionOptions>;
+  /** Falco http_output listener, HOST:PORT (127.0.0.1 when only a port); off when undefined. */
+  falcoListen?: string;
+  /** Bearer token the Falco listener requires, if any. */
+  falcoToken?: string;
+  /** Incident triggers and rules; defaults in recorder/incidents/incident-config.ts. */
+  incidents?: IncidentConfig;
+  /** A state keyframe per container every this many events (replay seeks from the nearest one). */
+  keyframeEvery: number;
 }
 
 export const DEFAULT_STORE = '/var/lib/dashcam';
@@ -33,4 +46,6 @@ export const RECORD_DEFAULTS: RecordOptions = {
   host: false,
   pollMs: 2000,
   handleSignals: false,
+  retention: RETENTION_DEFAULTS,
+  keyframeEvery: 2000,
 };

@@ -5,8 +5,10 @@
  */
 import type { Server } from 'node:net';
 import { openLevelStore } from '../formats/level-store.js';
-import { P_META, prefixRange } from '../formats/keys.js';
-import { unpack } from '../formats/codec.js';
+import { P_EVENT, P_META, metaKey, prefixRange, timeRange } from '../formats/keys.js';
+import type { KVWriter } from '../formats/kv.js';
+import { newRedactKey, type RedactKey } from '../formats/redact.js';
+import { decodeEntry, unpack } from '../formats/codec.js';
 import { getMeta, listContainers } from '../formats/queries.js';
 import type { RunRecord } from '../formats/records.js';
 import { Pipeline } from './pipeline.js';
@@ -17,10 +19,14 @@ import { chooseKernelSource } from './kernel-source.js';
 import type { CaptureSource } from './source.js';
 import { RECORD_DEFAULTS, type RecordOptions } from './record-options.js';
 import { VERSION } from './version.js';
+import { openKeyframeWriter } from './keyframes.js';
+import { setupIncidentServices, type IncidentServices } from './incidents/incident-services.js';
 
 export interface Recorder {
   readonly pipeline: Pipeline;
   readonly sources: CaptureSource[];
+  /** Incident engine, Falco listener, retention (issue 5). */
+  readonly incidents: IncidentServices;
   stop(): Promise<void>;
   /** Resolves when the recorder has stopped. */
   readonly done: Promise<void>;
@@ -33,6 +39,28 @@ async function lastRun(kv: Parameters<typeof getMeta>[0]): Promise<RunRecord | u
   return undefined;
 }
 
+/** The store's redaction key, made on first use (see formats/redact.ts). */
+async function loadRedactKey(kv: KVWriter): Promise<RedactKey> {
+  const have = await kv.get(metaKey('redact-key'));
+  if (have) return have;
+  const key = newRedactKey();
+  await kv.write([[metaKey('redact-key'), key]]);
+  return key;
+}
+
+/** Engine times of a container's last stored stdout and stderr lines (the latest 10,000 events). */
+async function lastLogTimes(kv: KVWriter, id: string): Promise<{ stdout: number; stderr: number }> {
+  const cur = { stdout: 0, stderr: 0 };
+  for await (const chunk of kv.chunks({ ...timeRange(P_EVENT, id), reverse: true, limit: 10_000 })) {
+    for (const [k, v] of chunk) {
+      const ev = decodeEntry(k, v);
+      if (ev.kind === 'log' && ev.engineTime !== undefined && cur[ev.stream] === 0) cur[ev.stream] = ev.engineTime;
+      if (cur.stdout && cur.stderr) return cur;
+    }
+  }
+  return cur;
+}
+
 export async function record(input: Partial<RecordOptions> = {}, log: Logger = createLogger()): Promise<Recorder> {
   const opts: RecordOptions = { ...RECORD_DEFAULTS, ...input };
   // Everything we create (store files, socket) is owner-only unless configured otherwise.
@@ -40,8 +68,11 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   const kv = await openLevelStore(opts.store, { create: true });
   const seq = (await getMeta<number>(kv, 'seq')) ?? 0;
   const prev = await lastRun(kv);
+  const redactKey = await loadRedactKey(kv);
   const pipeline = await Pipeline.open(kv, { flushMs: opts.flushMs, batchSize: opts.batchSize, maxQueue: opts.maxQueue, version: VERSION }, log, seq);
   pipeline.book.load(await listContainers(kv));
+  // Keyframes: the same reducer replay uses, resumed from the store for containers still present.
+  pipeline.addObserver((await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery })).observe);
   if (prev) log.info(`previous run ${prev.stop ? 'stopped cleanly' : 'ended without a clean stop'}; recording the gap since then`);
 
   const docker = new DockerSource({
@@ -49,7 +80,9 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     statsIntervalMs: opts.statsIntervalMs,
     resumeFrom: prev ? (prev.stop ?? prev.heartbeat) : undefined,
     known: () => pipeline.book.all(),
+    storedLogCursor: (id) => lastLogTimes(kv, id),
     log,
+    redactKey,
   });
   const sources: CaptureSource[] = [];
   if (opts.sources.includes('docker')) sources.push(docker);
@@ -64,7 +97,17 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     if (!h) throw Object.assign(new Error(`unknown recorder command ${command}`), { code: 'BAD_ARGUMENT' });
     return h(args);
   };
+  // Incidents, retention and the Falco listener; also registers status, gc and mark.
+  const incidents = await setupIncidentServices(kv, pipeline, sources, opts, commands, log);
   let server: Server | undefined = await startQueryServer(kv, opts.store, dispatch, log, opts.socketGroup);
+  try {
+    await incidents.start();
+  } catch (err) {
+    await incidents.stop();
+    await stopQueryServer(server, opts.store);
+    await kv.close();
+    throw err;
+  }
   for (const s of sources) await s.start(pipeline);
   log.info(`recording to ${opts.store} (sources: ${sources.map((s) => s.name).join(', ')})`);
 
@@ -73,6 +116,7 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await incidents.stop();
       for (const s of sources) {
         try {
           await s.stop();
@@ -95,6 +139,6 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { pipeline, sources, stop, done };
+  return { pipeline, sources, incidents, stop, done };
 }
 

@@ -6,11 +6,14 @@ import type { Writable } from 'node:stream';
 import { toJsonLine } from '../formats/jsonl.js';
 import { toRfc3339, nowMicros } from '../formats/time.js';
 import type { DashEvent } from '../formats/schema.js';
+import type { KVReader } from '../formats/kv.js';
 import { openStoreForReading } from './open-store.js';
 import { openWindow } from './window.js';
 import { parseTimeArg } from './time-arg.js';
 import { summarize } from './summary.js';
 import { writeLines } from './write-lines.js';
+import { resolveTarget } from './replay-target.js';
+import { ProbeFolder, foldEvents, isFold, type FoldSummary } from './fold.js';
 
 export interface ReplayOptions {
   store: string;
@@ -18,6 +21,10 @@ export interface ReplayOptions {
   since?: string;
   until?: string;
   format: 'text' | 'json';
+  /** Fold health-check probes in text output (default true; JSON Lines is never folded). */
+  fold?: boolean;
+  /** Replay an incident's container and pinned window. */
+  incident?: string;
 }
 
 export function textLine(ev: DashEvent): string {
@@ -25,20 +32,34 @@ export function textLine(ev: DashEvent): string {
   return `${toRfc3339(ev.time)}  ${who}  ${ev.source.padEnd(6)}  ${ev.kind.padEnd(9)}  ${summarize(ev)}`;
 }
 
-export async function replayCommand(opts: ReplayOptions, out: Writable): Promise<number> {
-  const { kv } = await openStoreForReading(opts.store);
+export function foldLine(f: FoldSummary): string {
+  const who = f.container ? f.container.slice(0, 12) : 'host';
+  return `${toRfc3339(f.time)}  ${who}  dashcam  fold       health-check probes: ${f.probes} run(s), ${f.events} events folded${f.failed ? `, ${f.failed} failed` : ''} (--no-fold shows them)`;
+}
+
+/** `source`: an already open reader (a bundle, replay/bundle-kv.ts) used instead of the store. */
+export async function replayCommand(opts: ReplayOptions, out: Writable, source?: KVReader): Promise<number> {
+  const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
     const now = nowMicros();
+    const target = opts.incident !== undefined ? await resolveTarget(kv, { container: opts.container, incident: opts.incident }) : undefined;
     const win = await openWindow(kv, {
-      containers: opts.container,
-      from: opts.since ? parseTimeArg(opts.since, now) : undefined,
-      to: opts.until ? parseTimeArg(opts.until, now) : undefined,
+      containers: target ? target.records.map((r) => r.id) : opts.container,
+      from: opts.since ? parseTimeArg(opts.since, now) : target?.from,
+      to: opts.until ? parseTimeArg(opts.until, now) : target?.to,
     });
-    const fmt = opts.format === 'json' ? toJsonLine : textLine;
     let n = 0;
-    for await (const chunk of win.events) {
+    if (opts.format === 'json' || opts.fold === false) {
+      const fmt = opts.format === 'json' ? toJsonLine : textLine;
+      for await (const chunk of win.events) {
+        n += chunk.length;
+        await writeLines(out, chunk.map(fmt));
+      }
+      return n;
+    }
+    for await (const chunk of foldEvents(win.events, new ProbeFolder(win.records))) {
       n += chunk.length;
-      await writeLines(out, chunk.map(fmt));
+      await writeLines(out, chunk.map((x) => (isFold(x) ? foldLine(x) : textLine(x))));
     }
     return n;
   } finally {

@@ -12,6 +12,7 @@ import { LogFollower, type LogCursor } from './log-follower.js';
 import { StatsPoller } from './stats-poller.js';
 import { EngineEvents, type EngineMessage } from './engine-events.js';
 import { Snapshotter } from './snapshotter.js';
+import type { RedactKey } from '../../formats/redact.js';
 
 export interface KnownContainer { id: string; state: string; removed?: boolean }
 
@@ -24,7 +25,11 @@ export interface DockerSourceOptions {
   resumeFrom?: number;
   /** Containers the store knows (to reconcile removals that happened unobserved). */
   known: () => Iterable<KnownContainer>;
+  /** Engine times of the last stored stdout and stderr lines of a container (restart dedupe). */
+  storedLogCursor?: (id: string) => Promise<LogCursor>;
   log: Logger;
+  /** Key of the redaction markers (formats/redact.ts). */
+  redactKey: RedactKey;
 }
 
 
@@ -52,6 +57,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   #stats!: StatsPoller;
   #snap!: Snapshotter;
   #health: SourceHealth = { source: 'docker', state: 'starting', events: 0, lost: 0 };
+  #stopping = false;
 
   constructor(opts: DockerSourceOptions) {
     this.#opts = opts;
@@ -69,7 +75,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   async start(sink: Sink): Promise<void> {
     this.#sink = sink;
     const log = this.#opts.log;
-    this.#snap = new Snapshotter(this.#docker, sink, log);
+    this.#snap = new Snapshotter(this.#docker, sink, log, this.#opts.redactKey);
     this.#stats = new StatsPoller(this.#docker, this.#opts.statsIntervalMs, () => this.running().map((i) => i.id), sink, log);
     this.#stats.start();
     this.#events = new EngineEvents(this.#docker, log, {
@@ -83,6 +89,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.#events?.stop();
     this.#stats?.stop();
     for (const f of this.#followers) f.stop();
@@ -191,13 +198,35 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   }
 
   /** Follows logs from `since` until the container stops (the stream then ends by itself). */
-  #follow(id: string, tty: boolean, since: number): true {
+  #follow(id: string, tty: boolean, since: number): void {
+    void this.#followAsync(id, tty, since).catch((err: Error) => this.#opts.log.warn(`logs of ${id.slice(0, 12)}: ${err.message}`));
+  }
+
+  async #followAsync(id: string, tty: boolean, since: number): Promise<void> {
     let cursor = this.#cursors.get(id);
-    if (!cursor) this.#cursors.set(id, (cursor = { stdout: 0, stderr: 0 }));
+    if (!cursor) {
+      this.#cursors.set(id, (cursor = { stdout: 0, stderr: 0 }));
+      // After a recorder restart, resume dedupe from what the store already holds.
+      const stored = await this.#opts.storedLogCursor?.(id);
+      if (stored) {
+        cursor.stdout = Math.max(cursor.stdout, stored.stdout);
+        cursor.stderr = Math.max(cursor.stderr, stored.stderr);
+      }
+    }
+    if (this.#stopping) return;
     const f = new LogFollower(this.#docker, id, { tty, maxLine: this.#opts.maxLogLine, since, cursor }, this.#sink, this.#opts.log);
     this.#followers.add(f);
-    void f.done.then(() => this.#followers.delete(f));
-    return true;
+    await f.done;
+    this.#followers.delete(f);
+    // The engine ends a log stream when the container stops, but also on its own restart and,
+    // under heavy output, sometimes early: while the container runs, follow on from the cursor.
+    if (!this.#stopping && this.#live.has(id)) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (this.#stopping || !this.#live.has(id)) return;
+      const c = this.#cursors.get(id) ?? cursor;
+      const seen = [c.stdout, c.stderr].filter((t) => t > 0);
+      this.#follow(id, tty, seen.length ? Math.min(...seen) : since);
+    }
   }
 
   #detach(id: string, destroyed: boolean): void {

@@ -5,14 +5,14 @@
 import type Docker from 'dockerode';
 import type { Sink } from '../source.js';
 import type { Logger } from '../logger.js';
-import { redactSnapshot } from '../../formats/redact.js';
+import { redactSnapshot, type RedactKey } from '../../formats/redact.js';
 
 export class Snapshotter {
   readonly #inflight = new Set<Promise<unknown>>();
   /** Whether each container has a TTY, from its latest snapshot (log framing depends on it). */
   readonly #tty = new Map<string, boolean>();
 
-  constructor(readonly docker: Docker, readonly sink: Sink, readonly log: Logger) {}
+  constructor(readonly docker: Docker, readonly sink: Sink, readonly log: Logger, readonly redactKey: RedactKey) {}
 
   /** Resolves with the redacted document, or undefined when the container is already gone. */
   take(id: string, reason: string): Promise<Record<string, unknown> | undefined> {
@@ -25,7 +25,7 @@ export class Snapshotter {
   async #take(id: string, reason: string): Promise<Record<string, unknown> | undefined> {
     let doc: Record<string, unknown>;
     try {
-      doc = redactSnapshot((await this.docker.getContainer(id).inspect()) as unknown as Record<string, unknown>);
+      doc = redactSnapshot((await this.docker.getContainer(id).inspect()) as unknown as Record<string, unknown>, this.redactKey);
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
       if (status !== 404) this.log.warn(`inspect ${id.slice(0, 12)} (${reason}): ${(err as Error).message}`);

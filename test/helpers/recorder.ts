@@ -52,3 +52,24 @@ export async function until<T>(check: () => Promise<T | undefined | false>, ms =
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Resolves once a spawned recorder says it is connected to the engine (its log on stderr). */
+export function recorderReady(p: ChildProcess, ms = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`recorder not ready after ${ms} ms: ${buf}`)), ms);
+    p.stderr?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      if (buf.includes('engine connected')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    p.once('exit', (code) => reject(new Error(`recorder exited (${code}): ${buf}`)));
+  });
+}
+
+/** Resolves when a spawned process has exited. */
+export function exited(p: ChildProcess): Promise<void> {
+  return new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+}

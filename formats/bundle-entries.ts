@@ -1,0 +1,91 @@
+/**
+ * The events part of a bundle: the store's own key/value entries (`e|`, `i|`, `k|`), unchanged,
+ * as length-prefixed pairs `[u32 BE key length][key][u32 BE value length][value]`, in key order,
+ * then compressed. Keeping the store's bytes (not a re-encoding) means a bundle replays exactly
+ * like the store it came from and imports back without translation.
+ */
+import { FormatError } from './errors.js';
+import { EVENT_KEY_BYTES, P_EVENT, P_INCIDENT, P_KEYFRAME } from './keys.js';
+import type { KVEntry } from './kv.js';
+
+/** Packs a chunk of entries into one buffer (one allocation per chunk, not per entry). */
+export function packEntries(entries: readonly KVEntry[]): Buffer {
+  let size = 0;
+  for (const [k, v] of entries) size += 8 + k.length + v.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const [k, v] of entries) {
+    out.writeUInt32BE(k.length, off);
+    out.set(k, off + 4);
+    off += 4 + k.length;
+    out.writeUInt32BE(v.length, off);
+    out.set(v, off + 4);
+    off += 4 + v.length;
+  }
+  return out;
+}
+
+/**
+ * The kind number of an encoded event value without decoding it: values are msgpack arrays whose
+ * first element is the kind number (codec.ts). Returns -1 when the value is not shaped like that.
+ */
+export function kindNumOfValue(v: Uint8Array): number {
+  const b0 = v[0];
+  if (b0 === undefined) return -1;
+  let at: number;
+  if (b0 >= 0x90 && b0 <= 0x9f) at = 1;
+  else if (b0 === 0xdc) at = 3;
+  else if (b0 === 0xdd) at = 5;
+  else return -1;
+  const n = v[at];
+  return n !== undefined && n < 0x80 ? n : -1;
+}
+
+export interface EntryIndex {
+  /** Offset of each entry's key in the buffer; its length is the u32 just before it. */
+  keyAt: Uint32Array;
+  count: number;
+}
+
+const bad = (msg: string): FormatError => new FormatError('BUNDLE_CORRUPT', `corrupt bundle: events part: ${msg}`);
+
+/**
+ * Indexes a decompressed events part and checks its structure: every length in bounds, only
+ * event, keyframe and incident keys, strictly increasing key order (so range reads are binary
+ * searches and no key appears twice). `visit` sees each entry (for counts) without allocating.
+ */
+export function indexEntries(buf: Buffer, visit?: (prefix: number, buf: Buffer, keyAt: number, keyLen: number, valAt: number, valLen: number) => void): EntryIndex {
+  let keyAt = new Uint32Array(1024);
+  let n = 0;
+  let off = 0;
+  let prevAt = -1;
+  let prevLen = 0;
+  while (off < buf.length) {
+    if (off + 4 > buf.length) throw bad('ends inside a key length');
+    const kl = buf.readUInt32BE(off);
+    const ka = off + 4;
+    if (kl === 0 || ka + kl + 4 > buf.length) throw bad(`key length ${kl} out of bounds at byte ${off}`);
+    const vl = buf.readUInt32BE(ka + kl);
+    const va = ka + kl + 4;
+    if (va + vl > buf.length) throw bad(`value length ${vl} out of bounds at byte ${ka + kl}`);
+    const p = buf[ka]!;
+    if (p === P_EVENT || p === P_KEYFRAME) {
+      if (kl !== EVENT_KEY_BYTES) throw bad(`bad ${String.fromCharCode(p)}| key length ${kl}`);
+    } else if (p !== P_INCIDENT) {
+      throw bad(`unexpected key prefix 0x${p.toString(16)}`);
+    }
+    // compare(target=previous key, source=this key): this must sort strictly after the previous one.
+    if (prevAt >= 0 && buf.compare(buf, prevAt, prevAt + prevLen, ka, ka + kl) <= 0) throw bad('keys out of order or repeated');
+    if (n === keyAt.length) {
+      const grown = new Uint32Array(keyAt.length * 2);
+      grown.set(keyAt);
+      keyAt = grown;
+    }
+    keyAt[n++] = ka;
+    visit?.(p, buf, ka, kl, va, vl);
+    prevAt = ka;
+    prevLen = kl;
+    off = va + vl;
+  }
+  return { keyAt: keyAt.subarray(0, n), count: n };
+}

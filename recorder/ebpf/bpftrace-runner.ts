@@ -1,0 +1,80 @@
+/**
+ * Runs bpftrace on a program file and streams its stdout lines. If bpftrace dies it is started
+ * again with backoff (1 s doubling to 30 s); the caller hears about each death and each
+ * (re)attach so it can record the hole as a gap.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../logger.js';
+
+export interface RunnerHooks {
+  line(text: string): void;
+  died(reason: string): void;
+}
+
+export class BpftraceRunner {
+  readonly #bin: string;
+  readonly #file: string;
+  readonly #log: Logger;
+  readonly #hooks: RunnerHooks;
+  #child: ChildProcess | undefined;
+  #stopping = false;
+  #backoff = 1000;
+  #timer: NodeJS.Timeout | undefined;
+  restarts = 0;
+
+  constructor(bin: string, file: string, log: Logger, hooks: RunnerHooks) {
+    this.#bin = bin;
+    this.#file = file;
+    this.#log = log;
+    this.#hooks = hooks;
+  }
+
+  start(): void {
+    if (this.#stopping) return;
+    const child = spawn(this.#bin, ['--no-warnings', '-f', 'json', this.#file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Long paths and argv elements: the most bpftrace 0.17 allows per string.
+      env: { ...process.env, BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: process.env.DASHCAM_BPFTRACE_RB_PAGES ?? '256' },
+    });
+    this.#child = child;
+    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (l) => this.#hooks.line(l));
+    createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (l) => {
+      if (/RLIMIT_MEMLOCK/.test(l)) return; // harmless on kernels that account BPF memory by cgroup
+      if (/Lost \d+ events/.test(l)) { this.#hooks.line(l); return; }
+      this.#log.warn(`bpftrace: ${l}`);
+    });
+    child.on('error', (err) => this.#log.error(`bpftrace: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.#child === child) this.#child = undefined;
+      if (this.#stopping) return;
+      const why = `bpftrace exited (${signal ?? `code ${code}`})`;
+      this.#log.warn(`${why}; restarting in ${this.#backoff} ms`);
+      this.#hooks.died(why);
+      this.restarts++;
+      this.#timer = setTimeout(() => this.start(), this.#backoff);
+      this.#backoff = Math.min(this.#backoff * 2, 30_000);
+    });
+  }
+
+  /** Attached again: the next death waits only a second before the restart. */
+  attached(): void {
+    this.#backoff = 1000;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGINT');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The keyframe writer: a pipeline observer that keeps every container's state with the same
+ * reducer replay uses (formats/state-apply.ts) and adds a keyframe to the current batch every
+ * `everyEvents` events or `everyMicros` of event time per container.
+ *
+ * The store orders events by (time, seq) but sources emit them a little out of time order (engine
+ * timestamps, log copiers), so events wait in a small per-container reorder buffer until they are
+ * `latenessMicros` older than the newest one. An event later than that would make the keyframes
+ * after it wrong: they are withdrawn (overwritten with a marker replay skips) and the container
+ * gets no more keyframes this run; replay stays exact, only seeks get longer.
+ */
+import type { KVEntry, KVReader } from '../formats/kv.js';
+import type { DashEvent } from '../formats/schema.js';
+import type { ContainerRecord } from '../formats/records.js';
+import { P_KEYFRAME, cidBytes, timeKey } from '../formats/keys.js';
+import { emptyState, type ContainerState } from '../formats/state.js';
+import { applyEvent } from '../formats/state-apply.js';
+import { encodeKeyframe, withdrawnKeyframe } from '../formats/keyframe.js';
+import { atTime, loadState, type Position } from '../formats/state-load.js';
+import type { Observer } from './pipeline.js';
+
+export interface KeyframeOptions {
+  everyEvents: number;
+  everyMicros: number;
+  latenessMicros: number;
+}
+export const KEYFRAME_DEFAULTS: KeyframeOptions = { everyEvents: 2000, everyMicros: 10_000_000, latenessMicros: 2_000_000 };
+
+/** Keyframe keys remembered per container, so a late event can withdraw those after it. */
+const REMEMBER = 4096;
+/** Every this many events, buffers of quiet containers are released too. */
+const SWEEP = 1024;
+
+interface Track {
+  cid: Uint8Array;
+  state: ContainerState;
+  buf: DashEvent[];
+  maxTime: number;
+  sinceKf: number;
+  lastKfTime: number;
+  written: Position[];
+}
+
+const before = (a: Position, b: Position): boolean => a.time < b.time || (a.time === b.time && a.seq < b.seq);
+
+export class KeyframeWriter {
+  readonly #opts: KeyframeOptions;
+  readonly #tracks = new Map<string, Track>();
+  /** Containers with history this run cannot rebuild: no keyframes for them. */
+  readonly #skip = new Set<string>();
+  #maxTime = 0;
+  #count = 0;
+  readonly stats = { keyframes: 0, withdrawn: 0, late: 0 };
+
+  constructor(opts: Partial<KeyframeOptions> = {}, resumed: Iterable<ContainerState> = [], skip: Iterable<string> = []) {
+    this.#opts = { ...KEYFRAME_DEFAULTS, ...opts };
+    for (const s of resumed) this.#tracks.set(s.container, this.#track(s.container, s));
+    for (const id of skip) this.#skip.add(id);
+  }
+
+  #track(id: string, state = emptyState(id)): Track {
+    return { cid: cidBytes(id), state, buf: [], maxTime: state.time, sinceKf: 0, lastKfTime: state.time, written: [] };
+  }
+
+  readonly observe: Observer = (ev, out) => {
+    if (ev.container === '' || this.#skip.has(ev.container)) return;
+    let t = this.#tracks.get(ev.container);
+    if (!t) this.#tracks.set(ev.container, (t = this.#track(ev.container)));
+    if (before(ev, t.state)) return this.#late(t, ev, out);
+    insertSorted(t.buf, ev);
+    if (ev.time > t.maxTime) t.maxTime = ev.time;
+    if (ev.time > this.#maxTime) this.#maxTime = ev.time;
+    this.#release(t, t.maxTime - this.#opts.latenessMicros, out);
+    if (++this.#count % SWEEP === 0) {
+      const wm = this.#maxTime - this.#opts.latenessMicros;
+      for (const other of this.#tracks.values()) if (other !== t && other.buf.length) this.#release(other, wm, out);
+    }
+  };
+
+  #release(t: Track, watermark: number, out: KVEntry[]): void {
+    const { buf, state } = t;
+    let i = 0;
+    while (i < buf.length && buf[i]!.time <= watermark) {
+      const ev = buf[i++]!;
+      applyEvent(state, ev);
+      t.sinceKf++;
+      if (t.sinceKf >= this.#opts.everyEvents || state.time - t.lastKfTime >= this.#opts.everyMicros) this.#write(t, out);
+      if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') {
+        this.#write(t, out);
+        this.#tracks.delete(state.container);
+        return;
+      }
+    }
+    if (i) buf.splice(0, i);
+  }
+
+  #write(t: Track, out: KVEntry[]): void {
+    const { state } = t;
+    if (t.sinceKf === 0) return;
+    out.push([timeKey(P_KEYFRAME, t.cid, state.time, state.seq), encodeKeyframe(state)]);
+    this.stats.keyframes++;
+    t.sinceKf = 0;
+    t.lastKfTime = state.time;
+    t.written.push({ time: state.time, seq: state.seq });
+    if (t.written.length > REMEMBER) t.written.shift();
+  }
+
+  #late(t: Track, ev: DashEvent, out: KVEntry[]): void {
+    this.stats.late++;
+    for (const k of t.written) {
+      if (before(ev, k)) {
+        out.push([timeKey(P_KEYFRAME, t.cid, k.time, k.seq), withdrawnKeyframe()]);
+        this.stats.withdrawn++;
+      }
+    }
+    this.#tracks.delete(ev.container);
+    this.#skip.add(ev.container);
+  }
+
+  /** Writes a keyframe for every container with unwritten applied events (the recorder stops). */
+  finish(out: KVEntry[]): void {
+    for (const t of this.#tracks.values()) {
+      this.#release(t, Number.MAX_SAFE_INTEGER, out);
+      this.#write(t, out);
+    }
+  }
+}
+
+function insertSorted(buf: DashEvent[], ev: DashEvent): void {
+  let i = buf.length;
+  while (i > 0 && before(ev, buf[i - 1]!)) i--;
+  if (i === buf.length) buf.push(ev);
+  else buf.splice(i, 0, ev);
+}
+
+/**
+ * A writer resuming after a restart: containers still present get their state rebuilt from the
+ * store (last keyframe + tail); containers with history we do not rebuild are skipped.
+ */
+export async function openKeyframeWriter(kv: KVReader, known: Iterable<ContainerRecord>, opts: Partial<KeyframeOptions> = {}): Promise<KeyframeWriter> {
+  const resumed: ContainerState[] = [];
+  const skip: string[] = [];
+  for (const r of known) {
+    if (r.removed || r.state === 'removed') skip.push(r.id);
+    else resumed.push((await loadState(kv, r.id, atTime(Number.MAX_SAFE_INTEGER - 1))).state);
+  }
+  return new KeyframeWriter(opts, resumed, skip);
+}

@@ -1,0 +1,34 @@
+/**
+ * `dashcam repair`: LevelDB's own repair (it salvages what table and log files still hold and
+ * drops what it cannot read), then a check that the store opens and a count of what survived.
+ * Refuses while a recorder holds the store: repairing under a live writer would corrupt it.
+ */
+import type { Writable } from 'node:stream';
+import { stat } from 'node:fs/promises';
+import { openLevelStore, repairLevelStore } from '../formats/level-store.js';
+import { FormatError } from '../formats/errors.js';
+import { listContainers } from '../formats/queries.js';
+import { P_EVENT, prefixRange } from '../formats/keys.js';
+
+export async function repairCommand(opts: { store: string }, out: Writable): Promise<void> {
+  const st = await stat(opts.store).catch(() => undefined);
+  if (!st?.isDirectory()) throw new FormatError('STORE_NOT_FOUND', `no dashcam store at ${opts.store}`);
+  try {
+    await repairLevelStore(opts.store);
+  } catch (err) {
+    const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
+    if (code === 'LEVEL_LOCKED' || /lock/i.test(String((err as Error).message))) {
+      throw new FormatError('STORE_LOCKED', `store ${opts.store} is held by a running recorder; stop it before repairing`, { cause: err });
+    }
+    throw new FormatError('STORE_IO', `repair of ${opts.store} failed: ${(err as Error).message}`, { cause: err });
+  }
+  const kv = await openLevelStore(opts.store);
+  try {
+    const containers = await listContainers(kv);
+    let events = 0;
+    for await (const chunk of kv.chunks(prefixRange(P_EVENT))) events += chunk.length;
+    out.write(`repaired ${opts.store}: ${events} events of ${containers.length} containers readable\n`);
+  } finally {
+    await kv.close();
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Rolling retention, in the background: by age (`--retain`), by total size (`--max-size`, with a
+ * max-min fair share per container so one noisy container cannot evict everyone's history),
+ * oldest first. Events inside pinned incident windows stay until their pin expires
+ * (`--pin-retain`) or pinned bytes exceed `--pin-max` (oldest pins go first, logged). Deletes go
+ * in small batches between which ingestion batches run; deleted ranges are then compacted so the
+ * space really comes back. Keyframes go with their events, except the nearest one before each
+ * kept range so seeking keeps working; the latest snapshot before a cut stays while the container
+ * has events; records and names of removed containers go when their last event does.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KVWriter } from '../formats/kv.js';
+import type { GcReport, IncidentRecord } from '../formats/records.js';
+import { P_EVENT, P_KEYFRAME, containerKey, incidentKey, nameKey, timeOfKey, timeRange } from '../formats/keys.js';
+import { kindNum, pack } from '../formats/codec.js';
+import { listContainers, listIncidents } from '../formats/queries.js';
+import { nowMicros } from '../formats/time.js';
+import { formatBytes } from '../formats/units.js';
+import type { Logger } from './logger.js';
+import { activePins, fairCaps, inIntervals, pinnedByContainer, pinsOverCap, sizeTarget, type Interval } from './retention-plan.js';
+import { firstEventTime, storeBytes, timeForExcess, windowBytes } from './retention-store.js';
+
+export interface RetentionOptions {
+  /** Keep events this long (µs). */
+  retain: number;
+  /** Keep the store at or under this many bytes on disk. */
+  maxSize: number;
+  /** Pins last this long after their window ends (µs). */
+  pinRetain: number;
+  /** Cap on pinned bytes; default half of maxSize. */
+  pinMax?: number;
+  /** Passes run this often; a size check runs every few seconds in between. */
+  intervalMs: number;
+}
+
+export const RETENTION_DEFAULTS: RetentionOptions = {
+  retain: 24 * 3600e6, maxSize: 2 * 1024 ** 3, pinRetain: 30 * 86400e6, intervalMs: 60_000,
+};
+
+const DELETE_BATCH = 1000;
+const SNAPSHOT = kindNum('snapshot');
+const SIZE_CHECK_MS = 5000;
+
+/** The event's kind number straight from its msgpack bytes (fixarray or array16). */
+function kindOfValue(v: Uint8Array): number {
+  if (v[0]! >= 0x90 && v[0]! <= 0x9f) return v[1]!;
+  if (v[0] === 0xdc) return v[3]!;
+  return -1;
+}
+
+export class Retention {
+  readonly #kv: KVWriter;
+  readonly #opts: RetentionOptions;
+  readonly #log: Logger;
+  #running: Promise<GcReport> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastPassAt = 0;
+  /** Bytes of closed pinned windows, which no longer change. */
+  readonly #pinBytes = new Map<string, number>();
+  lastPass: GcReport | undefined;
+  pinned = { windows: 0, bytes: 0 };
+
+  constructor(kv: KVWriter, opts: RetentionOptions, log: Logger) {
+    this.#kv = kv;
+    this.#opts = opts;
+    this.#log = log;
+  }
+
+  get options(): RetentionOptions {
+    return this.#opts;
+  }
+
+  get pinMax(): number {
+    return this.#opts.pinMax ?? Math.floor(this.#opts.maxSize / 2);
+  }
+
+  start(): void {
+    this.#lastPassAt = Date.now();
+    this.#timer = setInterval(() => void this.#tick(), Math.min(SIZE_CHECK_MS, this.#opts.intervalMs));
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#running) return;
+    const due = Date.now() - this.#lastPassAt >= this.#opts.intervalMs;
+    if (!due && (await storeBytes(this.#kv.location)) <= this.#opts.maxSize) return;
+    try {
+      await this.pass();
+    } catch (err) {
+      this.#log.error(`retention pass failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** One pass now (`dashcam gc`); a pass already running is joined, not doubled. */
+  pass(): Promise<GcReport> {
+    return (this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined;
+      this.#lastPassAt = Date.now();
+    }));
+  }
+
+  async #pass(): Promise<GcReport> {
+    const t0 = performance.now();
+    const now = nowMicros();
+    const kv = this.#kv;
+    const report: GcReport = { startedAt: now, ms: 0, deletedEvents: 0, deletedKeyframes: 0, deletedContainers: 0, deletedIncidents: 0, unpinned: [], sizeBefore: await storeBytes(kv.location), sizeAfter: 0 };
+    const incidents = await listIncidents(kv);
+    const pins = await this.#applyPinCap(activePins(incidents, now), now, report);
+    const pinned = pinnedByContainer(pins);
+    const records = new Map((await listContainers(kv)).map((r) => [r.id, r]));
+    const containers = ['', ...records.keys()];
+    const cuts = new Map(containers.map((c) => [c, now - this.#opts.retain]));
+    await this.#sizeCuts(containers, pinned, cuts, report.sizeBefore, now);
+
+    const compactions: [Uint8Array, Uint8Array][] = [];
+    const gone = new Set<string>();
+    for (const c of containers) {
+      const cut = cuts.get(c)!;
+      const first = await firstEventTime(kv, c);
+      if (first === undefined || first >= cut) continue;
+      const pins = pinned.get(c) ?? [];
+      const remains = pins.length > 0 || (await firstEventTime(kv, c, cut)) !== undefined;
+      report.deletedEvents += await this.#deleteEvents(c, cut, pins, remains);
+      report.deletedKeyframes += await this.#deleteKeyframes(c, cut, pins, remains);
+      const r = timeRange(P_EVENT, c, 0, cut);
+      const k = timeRange(P_KEYFRAME, c, 0, cut);
+      compactions.push([r.gte, r.lt], [k.gte, k.lt]);
+      const rec = records.get(c);
+      if (!remains && rec && (rec.removed || rec.state === 'removed')) {
+        await kv.write([], [containerKey(c), ...rec.names.map((n) => nameKey(n, c))]);
+        gone.add(c);
+        report.deletedContainers++;
+      }
+    }
+    report.deletedIncidents = await this.#dropExpiredIncidents(incidents, cuts, gone, now);
+    for (const [gte, lt] of compactions) await kv.compact(gte, lt);
+    report.sizeAfter = await storeBytes(kv.location);
+    report.horizon = await this.horizon(containers);
+    report.ms = Math.round(performance.now() - t0);
+    this.lastPass = report;
+    if (report.deletedEvents > 0 || report.unpinned.length > 0) {
+      this.#log.info(`retention: deleted ${report.deletedEvents} events, ${report.deletedContainers} gone containers; store ${formatBytes(report.sizeBefore)} → ${formatBytes(report.sizeAfter)} in ${report.ms} ms`);
+    }
+    return report;
+  }
+
+  /** Pinned bytes over the cap: the oldest pins go first, each one logged. */
+  async #bytesOf(pins: IncidentRecord[], now: number): Promise<Map<string, number>> {
+    const bytes = new Map<string, number>();
+    for (const p of pins) {
+      const key = `${p.id}/${p.windowStart}/${p.windowEnd}`;
+      let n = this.#pinBytes.get(key);
+      if (n === undefined) {
+        n = await windowBytes(this.#kv, p.container, { from: p.windowStart, to: p.windowEnd + 1 });
+        if (p.windowEnd < now) this.#pinBytes.set(key, n);
+      }
+      bytes.set(p.id, n);
+    }
+    return bytes;
+  }
+
+  /** Pinned windows and their bytes right now (`dashcam status`). */
+  async pinnedNow(): Promise<{ windows: number; bytes: number }> {
+    const now = nowMicros();
+    const pins = activePins(await listIncidents(this.#kv), now);
+    const bytes = await this.#bytesOf(pins, now);
+    this.pinned = { windows: pins.length, bytes: [...bytes.values()].reduce((a, b) => a + b, 0) };
+    return this.pinned;
+  }
+
+  async #applyPinCap(pins: IncidentRecord[], now: number, report: GcReport): Promise<IncidentRecord[]> {
+    const bytes = await this.#bytesOf(pins, now);
+    const drop = pinsOverCap(pins, bytes, this.pinMax);
+    for (const p of drop) {
+      p.unpinned = now;
+      report.unpinned.push(p.id);
+      this.#log.warn(`retention: pinned bytes over ${formatBytes(this.pinMax)}; unpinned incident ${p.id} (${p.trigger} on ${p.container.slice(0, 12)}, ${formatBytes(bytes.get(p.id) ?? 0)})`);
+    }
+    if (drop.length) await this.#kv.write(drop.map((p) => [incidentKey(p.time, p.id), pack(p)]));
+    const kept = pins.filter((p) => p.unpinned === undefined);
+    this.pinned = { windows: kept.length, bytes: kept.reduce((s, p) => s + (bytes.get(p.id) ?? 0), 0) };
+    return kept;
+  }
+
+  /** Over the size target: each container's cut moves forward to its fair share. */
+  async #sizeCuts(containers: string[], pinned: Map<string, Interval[]>, cuts: Map<string, number>, size: number, now: number): Promise<void> {
+    const target = sizeTarget(this.#opts.maxSize);
+    if (size <= target) return;
+    const aim = target * 0.9; // hysteresis: do not run again as soon as one batch lands
+    const sizes = new Map<string, number>();
+    let events = 0;
+    let pinnedTotal = 0;
+    for (const c of containers) {
+      const r = timeRange(P_EVENT, c);
+      const all = await this.#kv.approximateSize(r.gte, r.lt);
+      let pin = 0;
+      for (const p of pinned.get(c) ?? []) {
+        const pr = timeRange(P_EVENT, c, p.from, p.to);
+        pin += await this.#kv.approximateSize(pr.gte, pr.lt);
+      }
+      events += all;
+      pinnedTotal += pin;
+      if (all - pin > 0) sizes.set(c, all - pin);
+    }
+    const overhead = Math.max(0, size - events);
+    const caps = fairCaps(sizes, aim - overhead - pinnedTotal);
+    for (const [c, s] of sizes) {
+      const cap = caps.get(c) ?? 0;
+      if (s - cap < 64 * 1024) continue;
+      const first = await firstEventTime(this.#kv, c);
+      if (first === undefined) continue;
+      const t = await timeForExcess(this.#kv, c, first, now, s - cap, pinned.get(c) ?? []);
+      if (t > cuts.get(c)!) cuts.set(c, t);
+    }
+  }
+
+  /** Deletes a container's unpinned events before `cut`; keeps the latest snapshot if events remain. */
+  async #deleteEvents(c: string, cut: number, pins: readonly Interval[], keepSnapshot: boolean): Promise<number> {
+    let deleted = 0;
+    let held: Uint8Array | undefined;
+    let dels: Uint8Array[] = [];
+    const flush = async (): Promise<void> => {
+      if (!dels.length) return;
+      const t0 = performance.now();
+      await this.#kv.write([], dels);
+      deleted += dels.length;
+      dels = [];
+      // LevelDB serializes writes: leave the store to ingestion at least as long as we held it.
+      await sleep(Math.min(50, performance.now() - t0));
+    };
+    for await (const chunk of this.#kv.chunks(timeRange(P_EVENT, c, 0, cut))) {
+      for (const [k, v] of chunk) {
+        if (pins.length && inIntervals(pins, timeOfKey(k))) continue;
+        if (keepSnapshot && kindOfValue(v) === SNAPSHOT) {
+          if (held) dels.push(held);
+          held = k;
+          continue;
+        }
+        dels.push(k);
+      }
+      if (dels.length >= DELETE_BATCH) await flush();
+    }
+    await flush();
+    return deleted;
+  }
+
+  /** Keyframes before `cut` go, except the nearest one before each kept range. */
+  async #deleteKeyframes(c: string, cut: number, pins: readonly Interval[], remains: boolean): Promise<number> {
+    const keys: Uint8Array[] = [];
+    for await (const chunk of this.#kv.chunks(timeRange(P_KEYFRAME, c, 0, cut))) for (const [k] of chunk) keys.push(k);
+    if (!keys.length) return 0;
+    const keep = new Set<number>();
+    const starts = [...pins.filter((p) => p.from < cut).map((p) => p.from), ...(remains ? [cut] : [])];
+    for (const s of starts) {
+      let best = -1;
+      for (let i = 0; i < keys.length && timeOfKey(keys[i]!) <= s; i++) best = i;
+      if (best >= 0) keep.add(best);
+    }
+    const dels = keys.filter((k, i) => !keep.has(i) && !inIntervals(pins, timeOfKey(k)));
+    for (let i = 0; i < dels.length; i += DELETE_BATCH) await this.#kv.write([], dels.slice(i, i + DELETE_BATCH));
+    return dels.length;
+  }
+
+  /**
+   * Incident records whose pin time is over and whose window's events are gone, or whose container
+   * went. A pin dropped early for the cap keeps its record (marked unpinned) until its pin time.
+   */
+  async #dropExpiredIncidents(incidents: IncidentRecord[], cuts: Map<string, number>, gone: Set<string>, now: number): Promise<number> {
+    const dels = incidents
+      .filter((r) => gone.has(r.container) || (r.pinUntil <= now && r.windowEnd < (cuts.get(r.container) ?? 0)))
+      .map((r) => incidentKey(r.time, r.id));
+    if (dels.length) await this.#kv.write([], dels);
+    return dels.length;
+  }
+
+  /** The oldest retained event time. */
+  async horizon(containers?: string[]): Promise<number | undefined> {
+    const ids = containers ?? ['', ...(await listContainers(this.#kv)).map((r) => r.id)];
+    let min: number | undefined;
+    for (const c of ids) {
+      const t = await firstEventTime(this.#kv, c);
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+}

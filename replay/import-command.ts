@@ -1,0 +1,104 @@
+/**
+ * `dashcam import FILE [--store DIR]`: merges a verified bundle into a store. Keys keep the source
+ * store's times and sequence numbers, so an entry's identity survives the trip: an entry already
+ * present is skipped (a different value under the same key is kept as it was and counted as a
+ * conflict), container records merge, and importing the same bundle twice adds nothing.
+ */
+import type { Writable } from 'node:stream';
+import { basename } from 'node:path';
+import type { KVEntry } from '../formats/kv.js';
+import type { ContainerRecord } from '../formats/records.js';
+import { FormatError } from '../formats/errors.js';
+import { openLevelStore, type LevelStore } from '../formats/level-store.js';
+import { containerKey, metaKey, nameKey, P_EVENT } from '../formats/keys.js';
+import { pack } from '../formats/codec.js';
+import { getContainer } from '../formats/queries.js';
+import { manifestDigests } from '../formats/bundle-manifest.js';
+import { nowMicros } from '../formats/time.js';
+import { openBundleKV } from './bundle-kv.js';
+import { createProgress } from './progress.js';
+
+export interface ImportOptions { file: string; store: string }
+export interface ImportResult { added: number; present: number; conflicts: number; events: number; containers: number; newContainers: number }
+
+const BATCH = 4096;
+
+/** Idempotent: merging the same record again changes nothing. */
+export function mergeRecord(a: ContainerRecord | undefined, b: ContainerRecord): ContainerRecord {
+  if (!a) return b;
+  const newer = b.lastSeen > a.lastSeen ? b : a;
+  const names = [...a.names ?? []];
+  for (const n of b.names ?? []) if (!names.includes(n)) names.push(n);
+  return { ...newer, names, firstSeen: Math.min(a.firstSeen, b.firstSeen), lastSeen: Math.max(a.lastSeen, b.lastSeen), events: Math.max(a.events, b.events), bytes: Math.max(a.bytes, b.bytes) };
+}
+
+async function openTarget(dir: string): Promise<LevelStore> {
+  try {
+    return await openLevelStore(dir, { create: true });
+  } catch (err) {
+    if (err instanceof FormatError && err.code === 'STORE_LOCKED') throw new FormatError('STORE_LOCKED', `store ${dir} is held by a running recorder; import into another --store, or stop the recorder first`, { cause: err });
+    throw err;
+  }
+}
+
+/** Puts the entries the store lacks; compares with what it holds over the batch's key span. */
+async function mergeBatch(store: LevelStore, batch: KVEntry[], r: ImportResult): Promise<void> {
+  const last = batch[batch.length - 1]![0];
+  const lt = Buffer.concat([last, Buffer.from([0])]);
+  const puts: KVEntry[] = [];
+  let i = 0;
+  for await (const chunk of store.chunks({ gte: batch[0]![0], lt })) {
+    for (const [k, v] of chunk) {
+      while (i < batch.length && Buffer.compare(batch[i]![0], k) < 0) puts.push(batch[i++]!);
+      if (i < batch.length && Buffer.compare(batch[i]![0], k) === 0) {
+        if (Buffer.compare(batch[i]![1], v) === 0) r.present++;
+        else r.conflicts++;
+        i++;
+      }
+    }
+  }
+  while (i < batch.length) puts.push(batch[i++]!);
+  if (puts.length) await store.write(puts);
+  r.added += puts.length;
+  for (const [k] of puts) if (k[0] === P_EVENT) r.events++;
+}
+
+export async function importCommand(opts: ImportOptions, out: Writable): Promise<ImportResult> {
+  const b = await openBundleKV(opts.file);
+  const store = await openTarget(opts.store);
+  const r: ImportResult = { added: 0, present: 0, conflicts: 0, events: 0, containers: b.records.length, newContainers: 0 };
+  try {
+    const progress = createProgress('import', b.manifest.counts.events + b.manifest.counts.keyframes + b.manifest.counts.incidents);
+    let batch: KVEntry[] = [];
+    // Everything but the synthesized c|, n| and m| keys: the bundle's own e|, i| and k| entries.
+    for await (const chunk of b.kv.chunks({ gte: Buffer.from([P_EVENT]), lt: Buffer.from([P_EVENT + 7]) })) {
+      for (const e of chunk) {
+        batch.push([Buffer.from(e[0]), Buffer.from(e[1])]);
+        if (batch.length >= BATCH) { await mergeBatch(store, batch, r); progress.tick(batch.length); batch = []; }
+      }
+    }
+    if (batch.length) { await mergeBatch(store, batch, r); progress.tick(batch.length); }
+    progress.done();
+
+    const puts: KVEntry[] = [];
+    for (const rec of b.records) {
+      const had = await getContainer(store, rec.id);
+      if (!had) r.newContainers++;
+      const merged = pack(mergeRecord(had, rec));
+      if (!had || Buffer.compare(merged, pack(had)) !== 0) puts.push([containerKey(rec.id), merged]);
+      for (const n of new Set([...(rec.names ?? []), rec.name])) {
+        const k = nameKey(n, rec.id);
+        if (n && (await store.get(k)) === undefined) puts.push([k, new Uint8Array(0)]);
+      }
+    }
+    const importKey = metaKey(`import/${manifestDigests(b.manifestRaw).actual}`);
+    if ((await store.get(importKey)) === undefined) {
+      puts.push([importKey, pack({ file: basename(opts.file), host: b.manifest.host, created: b.manifest.created, importedAt: nowMicros(), events: b.manifest.counts.events })]);
+    }
+    if (puts.length) await store.write(puts);
+  } finally {
+    await store.close();
+  }
+  out.write(`imported ${opts.file} into ${opts.store}: ${r.events.toLocaleString('en-US')} new events (${r.added - r.events} other entries), ${r.present.toLocaleString('en-US')} already present${r.conflicts ? `, ${r.conflicts} conflicting entries kept as they were` : ''}; ${r.containers} containers (${r.newContainers} new)\n`);
+  return r;
+}

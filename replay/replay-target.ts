@@ -1,0 +1,51 @@
+/**
+ * What a replay opens: the containers (by ID, prefix or name, or an incident's container), the
+ * window (--since/--until, or the incident's pinned window) and where the cursor starts.
+ */
+import type { KVReader } from '../formats/kv.js';
+import type { ContainerRecord, IncidentRecord } from '../formats/records.js';
+import { listIncidents, resolveContainer } from '../formats/queries.js';
+import { FormatError } from '../formats/errors.js';
+import { nowMicros } from '../formats/time.js';
+import { parseTimeArg } from './time-arg.js';
+
+export interface TargetQuery { container: string[]; since?: string; until?: string; incident?: string; at?: string }
+
+export interface ReplayTarget {
+  records: ContainerRecord[];
+  from?: number;
+  to?: number;
+  /** Where the cursor starts (the incident's time, --at), if not at the window's start. */
+  initial?: number;
+  incident?: IncidentRecord;
+}
+
+export async function findIncident(kv: KVReader, id: string): Promise<IncidentRecord> {
+  const all = await listIncidents(kv);
+  let hit = all.find((i) => i.id === id);
+  if (!hit && id.length >= 4) {
+    const byPrefix = all.filter((i) => i.id.startsWith(id));
+    if (byPrefix.length === 1) hit = byPrefix[0];
+  }
+  if (!hit) throw new FormatError('BAD_ARGUMENT', `no incident ${JSON.stringify(id)} in the store (dashcam incidents lists them)`);
+  return hit;
+}
+
+export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<ReplayTarget> {
+  const now = nowMicros();
+  const records: ContainerRecord[] = [];
+  let incident: IncidentRecord | undefined;
+  if (q.incident !== undefined) {
+    incident = await findIncident(kv, q.incident);
+    if (incident.container) records.push(await resolveContainer(kv, incident.container));
+  }
+  for (const c of q.container) {
+    const r = await resolveContainer(kv, c);
+    if (!records.some((x) => x.id === r.id)) records.push(r);
+  }
+  if (records.length === 0) throw new FormatError('BAD_ARGUMENT', 'nothing to replay: give --container (or an incident with a container)');
+  const from = q.since !== undefined ? parseTimeArg(q.since, now) : incident?.windowStart;
+  const to = q.until !== undefined ? parseTimeArg(q.until, now) : incident?.windowEnd;
+  const initial = q.at !== undefined ? parseTimeArg(q.at, now) : incident?.time;
+  return { records, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(initial !== undefined ? { initial } : {}), ...(incident ? { incident } : {}) };
+}

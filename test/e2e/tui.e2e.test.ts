@@ -1,0 +1,90 @@
+/**
+ * The replay TUI in a real terminal (tmux, 80x24), on a container that ran a few processes, logged
+ * and exited 3, then was removed: header, events and logs on open, `n` to the die event, `?` help,
+ * `/` filter, `q` back to an intact shell prompt.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { tempDir } from '../helpers/temp-store.js';
+import { docker, removeTestContainers, runDetached, uniqueName, waitExit, IMAGE } from '../helpers/engine.js';
+import { CLI, replayJson, startRecorder, until } from '../helpers/recorder.js';
+import type { Recorder } from '../../recorder/record.js';
+
+const run = promisify(execFile);
+const tmux = async (...args: string[]): Promise<string> => (await run('tmux', args)).stdout;
+const session = `dashcam-tui-${process.pid}-${randomBytes(3).toString('hex')}`;
+const screen = (): Promise<string> => tmux('capture-pane', '-t', session, '-p');
+const keys = (...k: string[]): Promise<string> => tmux('send-keys', '-t', session, ...k);
+async function waitScreen(test: (s: string) => boolean, what: string, ms = 10_000): Promise<string> {
+  let last = '';
+  await until(async () => test((last = await screen())), ms, what).catch((err: Error) => { throw new Error(`${err.message}\n--- screen ---\n${last}`); });
+  return last;
+}
+
+let recorders: Recorder[] = [];
+afterEach(async () => {
+  await Promise.all(recorders.map((r) => r.stop()));
+  recorders = [];
+  await tmux('kill-session', '-t', session).catch(() => '');
+});
+beforeAll(removeTestContainers);
+afterAll(removeTestContainers);
+
+describe('replay TUI (tmux, real engine)', () => {
+  it('shows a removed container that exited 3, jumps to its death, helps, filters and quits cleanly', async () => {
+    const store = await tempDir();
+    const rec = await startRecorder(store);
+    recorders.push(rec);
+    const name = uniqueName('tui');
+    const id = await runDetached(name, [], ['sh', '-c', 'echo hello-from-tui; sleep 3; echo "evil \x1b[2J\x1b]0;pwned\x07 done"; sleep 0.5; exit 3']);
+    await docker('exec', id, 'sh', '-c', 'echo side-process');
+    await docker('exec', id, 'cat', '/etc/hostname');
+    expect(await waitExit(id)).toBe(3);
+    await docker('rm', id);
+    await until(async () => (await replayJson(store, name)).some((e) => e.action === 'destroy'), 15_000, 'destroy recorded');
+    await rec.stop();
+    recorders = [];
+
+    await tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', 'bash --norc --noprofile');
+    await keys(`PS1='READY$ '; clear`, 'Enter');
+    await waitScreen((s) => s.includes('READY$'), 'shell prompt');
+    await keys(`${process.execPath} ${CLI} replay --store ${store} --container ${name}`, 'Enter');
+    let s = await waitScreen((x) => x.includes('Processes') && x.includes('hello-from-tui'), 'first screen');
+    const lines = s.split('\n');
+    expect(lines[0]).toContain(name);
+    expect(lines[0]).toContain(IMAGE);
+    expect(lines[1]).toMatch(/final 3/);
+    expect(s).toContain('exec_start');
+    expect(s).toContain('Logs');
+    expect(s).not.toContain('pwned\x07');
+    expect(s).not.toMatch(/\x1b/);
+
+    await keys('n');
+    s = await waitScreen((x) => /exited \| exit 3/.test(x.split('\n')[1] ?? ''), 'n jumps to the die event');
+    expect(s).toMatch(/die exitCode=3/);
+
+    await keys('?');
+    s = await waitScreen((x) => x.includes('play / pause'), 'help');
+    for (const d of ['step to the next event', 'jump forward 10 s', 'next incident or notable event', 'quit']) expect(s).toContain(d);
+    await keys('Escape');
+    await waitScreen((x) => !x.includes('play / pause'), 'help closed');
+
+    await keys('g');
+    await keys('/');
+    await keys('-l', 'kind:log');
+    await keys('Enter');
+    s = await waitScreen((x) => x.includes('filter: kind:'), 'filter applied');
+    const events = s.split('\n').slice(5, 14).map((l) => l.slice(0, 45)).filter((l) => /^\d\d:\d\d/.test(l));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((l) => / log /.test(l))).toBe(true);
+
+    await keys('q');
+    s = await waitScreen((x) => x.trim().split('\n').pop()!.startsWith('READY$'), 'shell prompt after quit');
+    expect(s).not.toContain('Processes');
+    expect(s).not.toContain('Events');
+    await keys('echo still-$((40+2))', 'Enter');
+    await waitScreen((x) => x.includes('still-42'), 'shell works after quit');
+  });
+});

@@ -5,7 +5,7 @@
  * for replay. Run: `npm run build && node dist/bench/export-verify.js [events]`.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { openLevelStore } from '../formats/level-store.js';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       { what: 'verify 1M events (median of 3)', budget: '< 3 s', measured: secs(median(ver)), met: N === 1_000_000 ? median(ver) < 3000 : undefined },
       { what: 'open the bundle for replay (median of 3)', budget: '-', measured: secs(median(open)), met: undefined },
       { what: 'bundle size', budget: '-', measured: `${(size / 2 ** 20).toFixed(1)} MiB (${(size / N).toFixed(1)} B/event)`, met: undefined },
-    ], 'Export reads the store, brotli-compresses (quality 3) the raw entries and hashes every part; verify re-hashes every part, decompresses the events and checks their order and counts against the manifest.');
+    ], `Load average at the end of the run: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (on ${cpus().length} cores; other work on the machine slows every figure). Export reads the store, brotli-compresses (quality 3) the raw entries and hashes every part; verify re-hashes every part, decompresses the events and checks their order and counts against the manifest.`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

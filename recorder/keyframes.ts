@@ -34,7 +34,10 @@ const SWEEP = 1024;
 interface Track {
   cid: Uint8Array;
   state: ContainerState;
+  /** Reorder buffer, time order; entries before `head` are already applied (trimmed in bulk,
+   * since a splice per event made a busy container's ingest quadratic). */
   buf: DashEvent[];
+  head: number;
   maxTime: number;
   sinceKf: number;
   lastKfTime: number;
@@ -59,7 +62,7 @@ export class KeyframeWriter {
   }
 
   #track(id: string, state = emptyState(id)): Track {
-    return { cid: cidBytes(id), state, buf: [], maxTime: state.time, sinceKf: 0, lastKfTime: state.time, written: [] };
+    return { cid: cidBytes(id), state, buf: [], head: 0, maxTime: state.time, sinceKf: 0, lastKfTime: state.time, written: [] };
   }
 
   readonly observe: Observer = (ev, out) => {
@@ -67,19 +70,19 @@ export class KeyframeWriter {
     let t = this.#tracks.get(ev.container);
     if (!t) this.#tracks.set(ev.container, (t = this.#track(ev.container)));
     if (before(ev, t.state)) return this.#late(t, ev, out);
-    insertSorted(t.buf, ev);
+    insertSorted(t.buf, t.head, ev);
     if (ev.time > t.maxTime) t.maxTime = ev.time;
     if (ev.time > this.#maxTime) this.#maxTime = ev.time;
     this.#release(t, t.maxTime - this.#opts.latenessMicros, out);
     if (++this.#count % SWEEP === 0) {
       const wm = this.#maxTime - this.#opts.latenessMicros;
-      for (const other of this.#tracks.values()) if (other !== t && other.buf.length) this.#release(other, wm, out);
+      for (const other of this.#tracks.values()) if (other !== t && other.buf.length > other.head) this.#release(other, wm, out);
     }
   };
 
   #release(t: Track, watermark: number, out: KVEntry[]): void {
     const { buf, state } = t;
-    let i = 0;
+    let i = t.head;
     while (i < buf.length && buf[i]!.time <= watermark) {
       const ev = buf[i++]!;
       applyEvent(state, ev);
@@ -91,7 +94,14 @@ export class KeyframeWriter {
         return;
       }
     }
-    if (i) buf.splice(0, i);
+    t.head = i;
+    if (i === buf.length) {
+      buf.length = 0;
+      t.head = 0;
+    } else if (i > 4096 && i * 2 > buf.length) {
+      buf.splice(0, i);
+      t.head = 0;
+    }
   }
 
   #write(t: Track, out: KVEntry[]): void {
@@ -126,9 +136,9 @@ export class KeyframeWriter {
   }
 }
 
-function insertSorted(buf: DashEvent[], ev: DashEvent): void {
+function insertSorted(buf: DashEvent[], head: number, ev: DashEvent): void {
   let i = buf.length;
-  while (i > 0 && before(ev, buf[i - 1]!)) i--;
+  while (i > head && before(ev, buf[i - 1]!)) i--;
   if (i === buf.length) buf.push(ev);
   else buf.splice(i, 0, ev);
 }

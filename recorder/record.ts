@@ -85,7 +85,8 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     redactKey,
   });
   const sources: CaptureSource[] = [];
-  if (opts.sources.includes('docker')) sources.push(docker);
+  // 'auto' always records the engine; only the kernel-level source is chosen automatically.
+  if (opts.sources === 'auto' || opts.sources.includes('docker')) sources.push(docker);
   const kernel = await chooseKernelSource(opts, docker, log);
   if (kernel) sources.push(kernel);
 

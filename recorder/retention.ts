@@ -11,13 +11,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KVWriter } from '../formats/kv.js';
 import type { GcReport, IncidentRecord } from '../formats/records.js';
-import { P_EVENT, P_KEYFRAME, containerKey, incidentKey, nameKey, timeOfKey, timeRange } from '../formats/keys.js';
-import { kindNum, pack } from '../formats/codec.js';
+import { P_EVENT, P_KEYFRAME, containerKey, incidentKey, nameKey, timeRange } from '../formats/keys.js';
+import { pack } from '../formats/codec.js';
 import { listContainers, listIncidents } from '../formats/queries.js';
 import { nowMicros } from '../formats/time.js';
 import { formatBytes } from '../formats/units.js';
 import type { Logger } from './logger.js';
-import { activePins, fairCaps, inIntervals, pinnedByContainer, pinsOverCap, sizeTarget, type Interval } from './retention-plan.js';
+import { activePins, fairCaps, pinnedByContainer, pinsOverCap, sizeTarget, type Interval } from './retention-plan.js';
+import { deleteEvents, deleteKeyframes, seekFrames } from './retention-delete.js';
 import { firstEventTime, storeBytes, timeForExcess, windowBytes } from './retention-store.js';
 
 export interface RetentionOptions {
@@ -37,16 +38,8 @@ export const RETENTION_DEFAULTS: RetentionOptions = {
   retain: 24 * 3600e6, maxSize: 2 * 1024 ** 3, pinRetain: 30 * 86400e6, intervalMs: 60_000,
 };
 
-const DELETE_BATCH = 1000;
-const SNAPSHOT = kindNum('snapshot');
 const SIZE_CHECK_MS = 5000;
-
-/** The event's kind number straight from its msgpack bytes (fixarray or array16). */
-function kindOfValue(v: Uint8Array): number {
-  if (v[0]! >= 0x90 && v[0]! <= 0x9f) return v[1]!;
-  if (v[0] === 0xdc) return v[3]!;
-  return -1;
-}
+const COMPACT_SLICES = 8;
 
 export class Retention {
   readonly #kv: KVWriter;
@@ -55,9 +48,13 @@ export class Retention {
   #running: Promise<GcReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastPassAt = 0;
+  /** Set by stop(): a running pass finishes its current batch and returns, so shutdown is quick. */
+  #stopping = false;
   /** Bytes of closed pinned windows, which no longer change. */
   readonly #pinBytes = new Map<string, number>();
   lastPass: GcReport | undefined;
+  /** Since the recorder started: passes run, events deleted, the largest store size a pass found. */
+  readonly totals = { passes: 0, deletedEvents: 0, maxSizeBefore: 0 };
   pinned = { windows: 0, bytes: 0 };
 
   constructor(kv: KVWriter, opts: RetentionOptions, log: Logger) {
@@ -81,6 +78,7 @@ export class Retention {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running?.catch(() => undefined);
@@ -121,16 +119,25 @@ export class Retention {
     const compactions: [Uint8Array, Uint8Array][] = [];
     const gone = new Set<string>();
     for (const c of containers) {
+      if (this.#stopping) break;
       const cut = cuts.get(c)!;
       const first = await firstEventTime(kv, c);
       if (first === undefined || first >= cut) continue;
       const pins = pinned.get(c) ?? [];
       const remains = pins.length > 0 || (await firstEventTime(kv, c, cut)) !== undefined;
-      report.deletedEvents += await this.#deleteEvents(c, cut, pins, remains);
-      report.deletedKeyframes += await this.#deleteKeyframes(c, cut, pins, remains);
-      const r = timeRange(P_EVENT, c, 0, cut);
+      const frames = await seekFrames(kv, c, cut, pins, remains);
+      report.deletedEvents += await deleteEvents(kv, c, cut, pins, remains, () => this.#stopping);
+      report.deletedKeyframes += await deleteKeyframes(kv, c, cut, pins, remains, frames);
+      // Compacted in time slices with pauses, so LevelDB's one background thread keeps flushing
+      // ingestion's memtables in between instead of stalling writers for one long compaction.
+      for (let i = 0; i < COMPACT_SLICES; i++) {
+        const from = i === 0 ? 0 : first + ((cut - first) * i) / COMPACT_SLICES;
+        const to = first + ((cut - first) * (i + 1)) / COMPACT_SLICES;
+        const r = timeRange(P_EVENT, c, from, to);
+        compactions.push([r.gte, r.lt]);
+      }
       const k = timeRange(P_KEYFRAME, c, 0, cut);
-      compactions.push([r.gte, r.lt], [k.gte, k.lt]);
+      compactions.push([k.gte, k.lt]);
       const rec = records.get(c);
       if (!remains && rec && (rec.removed || rec.state === 'removed')) {
         await kv.write([], [containerKey(c), ...rec.names.map((n) => nameKey(n, c))]);
@@ -139,11 +146,19 @@ export class Retention {
       }
     }
     report.deletedIncidents = await this.#dropExpiredIncidents(incidents, cuts, gone, now);
-    for (const [gte, lt] of compactions) await kv.compact(gte, lt);
+    for (const [gte, lt] of compactions) {
+      if (this.#stopping) break;
+      const t0 = performance.now();
+      await kv.compact(gte, lt);
+      await sleep(Math.min(200, performance.now() - t0));
+    }
     report.sizeAfter = await storeBytes(kv.location);
     report.horizon = await this.horizon(containers);
     report.ms = Math.round(performance.now() - t0);
     this.lastPass = report;
+    this.totals.passes++;
+    this.totals.deletedEvents += report.deletedEvents;
+    this.totals.maxSizeBefore = Math.max(this.totals.maxSizeBefore, report.sizeBefore);
     if (report.deletedEvents > 0 || report.unpinned.length > 0) {
       this.#log.info(`retention: deleted ${report.deletedEvents} events, ${report.deletedContainers} gone containers; store ${formatBytes(report.sizeBefore)} → ${formatBytes(report.sizeAfter)} in ${report.ms} ms`);
     }
@@ -218,53 +233,6 @@ export class Retention {
       const t = await timeForExcess(this.#kv, c, first, now, s - cap, pinned.get(c) ?? []);
       if (t > cuts.get(c)!) cuts.set(c, t);
     }
-  }
-
-  /** Deletes a container's unpinned events before `cut`; keeps the latest snapshot if events remain. */
-  async #deleteEvents(c: string, cut: number, pins: readonly Interval[], keepSnapshot: boolean): Promise<number> {
-    let deleted = 0;
-    let held: Uint8Array | undefined;
-    let dels: Uint8Array[] = [];
-    const flush = async (): Promise<void> => {
-      if (!dels.length) return;
-      const t0 = performance.now();
-      await this.#kv.write([], dels);
-      deleted += dels.length;
-      dels = [];
-      // LevelDB serializes writes: leave the store to ingestion at least as long as we held it.
-      await sleep(Math.min(50, performance.now() - t0));
-    };
-    for await (const chunk of this.#kv.chunks(timeRange(P_EVENT, c, 0, cut))) {
-      for (const [k, v] of chunk) {
-        if (pins.length && inIntervals(pins, timeOfKey(k))) continue;
-        if (keepSnapshot && kindOfValue(v) === SNAPSHOT) {
-          if (held) dels.push(held);
-          held = k;
-          continue;
-        }
-        dels.push(k);
-      }
-      if (dels.length >= DELETE_BATCH) await flush();
-    }
-    await flush();
-    return deleted;
-  }
-
-  /** Keyframes before `cut` go, except the nearest one before each kept range. */
-  async #deleteKeyframes(c: string, cut: number, pins: readonly Interval[], remains: boolean): Promise<number> {
-    const keys: Uint8Array[] = [];
-    for await (const chunk of this.#kv.chunks(timeRange(P_KEYFRAME, c, 0, cut))) for (const [k] of chunk) keys.push(k);
-    if (!keys.length) return 0;
-    const keep = new Set<number>();
-    const starts = [...pins.filter((p) => p.from < cut).map((p) => p.from), ...(remains ? [cut] : [])];
-    for (const s of starts) {
-      let best = -1;
-      for (let i = 0; i < keys.length && timeOfKey(keys[i]!) <= s; i++) best = i;
-      if (best >= 0) keep.add(best);
-    }
-    const dels = keys.filter((k, i) => !keep.has(i) && !inIntervals(pins, timeOfKey(k)));
-    for (let i = 0; i < dels.length; i += DELETE_BATCH) await this.#kv.write([], dels.slice(i, i + DELETE_BATCH));
-    return dels.length;
   }
 
   /**

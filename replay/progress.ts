@@ -54,7 +54,7 @@ export function createProgress(label: string, expected: number, opts: ProgressOp
     },
     done() {
       if (!shown) return;
-      done = Math.max(done, total);
+      if (total > 0) done = total;
       draw();
       stream.write('\n');
     },

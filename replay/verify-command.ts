@@ -15,13 +15,13 @@ import { P_EVENT, P_INCIDENT, P_KEYFRAME } from '../formats/keys.js';
 import { CONTAINERS_PART } from '../formats/bundle-manifest.js';
 import { decodeContainers } from './bundle-kv.js';
 import { toolVersion } from './export-tool-version.js';
-import { createProgress, formatBytes } from './progress.js';
+import { createProgress, formatBytes, type Progress } from './progress.js';
 import { safeText } from './summary.js';
 
 export interface VerifyOptions { file: string; key?: string }
 
 /** Decodes the parts whose digests matched and compares what they hold with the manifest. */
-async function checkContent(b: OpenedBundle, r: CheckResult): Promise<void> {
+async function checkContent(b: OpenedBundle, r: CheckResult, progress: Progress): Promise<void> {
   const fail = (part: string, detail: string): void => {
     r.items.push({ part, ok: false, detail });
     r.failed.push(part);
@@ -35,6 +35,7 @@ async function checkContent(b: OpenedBundle, r: CheckResult): Promise<void> {
     const byKind: Record<string, number> = {};
     const counts = { events: 0, keyframes: 0, incidents: 0 };
     indexEntries(await eventsBytes(b), (p, buf, _ka, _kl, va, vl) => {
+      if ((counts.events & 0x3fff) === 0) progress.tick(0x4000);
       if (p === P_EVENT) {
         counts.events++;
         const name = KIND_BY_NUM[kindNumOfValue(buf.subarray(va, va + vl))]?.name ?? 'unknown';
@@ -61,9 +62,10 @@ export async function verifyBundleFile(opts: VerifyOptions): Promise<{ bundle: O
 
 export async function verifyBundleBytes(buf: Buffer, trustedKey?: KeyObject): Promise<{ bundle: OpenedBundle; result: CheckResult }> {
   const bundle = openBundleBytes(buf, toolVersion());
-  const progress = createProgress('verify', bundle.size, { unit: formatBytes });
-  const result = checkBundle(bundle, { trustedKey, onBytes: (n) => progress.tick(n) });
-  await checkContent(bundle, result);
+  const c = bundle.manifest.counts;
+  const progress = createProgress('verify', c.events + c.keyframes + c.incidents, { unit: (n) => `${n.toLocaleString('en-US')} entries` });
+  const result = checkBundle(bundle, { trustedKey });
+  await checkContent(bundle, result, progress);
   progress.done();
   return { bundle, result };
 }

@@ -211,13 +211,19 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       if (stored) {
         cursor.stdout = Math.max(cursor.stdout, stored.stdout);
         cursor.stderr = Math.max(cursor.stderr, stored.stderr);
+        // The previous run may have been behind the engine when it died: ask from the last line it
+        // stored, not from when it was last alive (dedupe skips what is already there).
+        const seen = [stored.stdout, stored.stderr].filter((t) => t > 0);
+        if (seen.length) since = Math.min(since, ...seen);
       }
     }
     if (this.#stopping) return;
+    this.#opts.log.debug(`logs of ${id.slice(0, 12)}: following since ${since} (stored up to ${cursor.stdout}/${cursor.stderr})`);
     const f = new LogFollower(this.#docker, id, { tty, maxLine: this.#opts.maxLogLine, since, cursor }, this.#sink, this.#opts.log);
     this.#followers.add(f);
     await f.done;
     this.#followers.delete(f);
+    this.#opts.log.debug(`logs of ${id.slice(0, 12)}: stream ended after ${f.lines} lines`);
     // The engine ends a log stream when the container stops, but also on its own restart and,
     // under heavy output, sometimes early: while the container runs, follow on from the cursor.
     if (!this.#stopping && this.#live.has(id)) {

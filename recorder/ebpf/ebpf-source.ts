@@ -13,7 +13,7 @@ import type { CaptureSource, ContainerDirectory, ContainerProcessInfo, Sink, Sou
 import type { NewEvent } from '../../formats/schema.js';
 import type { Logger } from '../logger.js';
 import { buildProgram } from './program.js';
-import { BpftraceParser } from './parser.js';
+import { BpftraceParser, type RawEvent } from './parser.js';
 import { Attributor } from './attribution.js';
 import { Translator } from './translate.js';
 import { DEFAULT_SENSITIVE, SensitiveList } from './sensitive.js';
@@ -134,7 +134,11 @@ export class EbpfSource implements CaptureSource {
     await writeFile(file, program, { mode: 0o600 });
 
     this.#syncClock();
-    this.#tick = setInterval(() => { this.#syncClock(); this.#attr.expire(); }, 500);
+    this.#tick = setInterval(() => {
+      this.#syncClock();
+      for (const r of this.#parser.expire(1000)) this.#raw(r);
+      this.#attr.expire();
+    }, 500);
     const bin = this.#o.bpftrace ?? (await findBpftrace()) ?? 'bpftrace';
     let failed!: (why: string) => void;
     const attached = new Promise<void>((resolve) => (this.#attached = resolve));
@@ -157,6 +161,7 @@ export class EbpfSource implements CaptureSource {
   async stop(): Promise<void> {
     await this.#runner?.stop();
     if (this.#tick) clearInterval(this.#tick);
+    if (this.#attr) for (const r of this.#parser.expire(0)) this.#raw(r);
     this.#attr?.expire(true);
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
     this.#dir = undefined;
@@ -197,6 +202,10 @@ export class EbpfSource implements CaptureSource {
       this.#gap({ reason: 'ebpf-lost', lost: r.n, detail: 'bpftrace could not keep up: its ring buffer overflowed (counted across every container active then)' });
       return;
     }
+    this.#raw(r);
+  }
+
+  #raw(r: RawEvent): void {
     if (r.k === 'exec') this.#attr.learnCgroupName({ cgroup: r.h.cgroup, mnt: r.h.mnt }, r.cgroupName);
     const t = this.#translator.translate(r);
     if (t) this.#attr.submit(t.ev, t.keys);

@@ -29,13 +29,13 @@ export const MAX_STRING_BYTES = 199;
 
 /** How many numeric fields each tag has before its optional string; -1: no string. */
 const LAYOUT: Record<string, [number, boolean]> = {
-  a: [2, true], A: [1, false], c: [2, true], g: [1, true], f: [1, true], r: [1, true],
+  a: [2, true], A: [1, false], e: [1, false], c: [2, true], g: [1, true], f: [1, true], r: [1, true],
   E: [12, false], F: [9, true], Q: [7, true], O: [9, true], U: [8, true], R: [9, true],
   M: [8, true], m: [8, false], W: [9, true], w: [9, false], D: [8, true], P: [6, true], p: [7, false],
   S: [9, true], N: [23, false], L: [23, false], Z: [3, false], u: [14, false],
 };
 
-interface Pending { argv: string[]; argvMore: boolean; cwd: string[]; cg?: string; file?: string; renameFrom?: string }
+interface Pending { argv: string[]; argvMore: boolean; argvDone?: boolean; cwd: string[]; cg?: string; file?: string; renameFrom?: string }
 
 /**
  * bpftrace 0.17 writes a byte >= 0x80 in a JSON string as a sign-extended `\uffffffXX`, which
@@ -50,6 +50,7 @@ export function decodeBytes(s: string): string {
 
 export class BpftraceParser {
   readonly #pending = new Map<number, Pending>();
+  readonly #waiting = new Map<number, { ev: Extract<RawEvent, { k: 'exec' }>; at: number }>();
   /** Lines that did not parse (counted; bpftrace or protocol trouble). */
   bad = 0;
 
@@ -104,6 +105,14 @@ export class BpftraceParser {
         return undefined;
       }
       case 'A': this.#p(num[0]!).argvMore = true; return undefined;
+      case 'e': {
+        const p = this.#p(num[0]!);
+        p.argvDone = true;
+        const waiting = this.#waiting.get(num[0]!);
+        if (!waiting) return undefined;
+        this.#waiting.delete(num[0]!);
+        return this.#exec(waiting.ev, this.#take(num[0]!));
+      }
       case 'c': this.#p(num[0]!).cwd[num[1]!] = s; return undefined;
       case 'g': this.#p(num[0]!).cg = s; return undefined;
       case 'f': this.#p(num[0]!).file = s; return undefined;
@@ -111,9 +120,13 @@ export class BpftraceParser {
       case 'E': {
         const hd = h();
         const p = this.#take(hd.tid);
-        const argv = this.#take(num[6]!);
-        const cwd = num[11] === 1 ? '/' + p.cwd.slice().reverse().join('/') : undefined;
-        return { k: 'exec', h: hd, oldPid: num[6]!, ppid: num[7]!, pticks: num[8]!, uid: num[9]!, gid: num[10]!, file: p.file ?? '', argv: (argv.argv.length ? argv : p).argv.map((a) => a ?? ''), argvTruncated: argv.argvMore || p.argvMore, cwd, cgroupName: p.cg };
+        const ev: Extract<RawEvent, { k: 'exec' }> = { k: 'exec', h: hd, oldPid: num[6]!, ppid: num[7]!, pticks: num[8]!, uid: num[9]!, gid: num[10]!, file: p.file ?? '', argv: [], argvTruncated: false, cwd: num[11] === 1 ? '/' + p.cwd.slice().reverse().join('/') : undefined, cgroupName: p.cg };
+        const args = num[6] === hd.tid ? p : this.#take(num[6]!);
+        if (args.argvDone) return this.#exec(ev, args);
+        // The argv lines are still in another CPU's buffer: wait for them (see expire()).
+        this.#waiting.set(num[6]!, { ev, at: Date.now() });
+        if (num[6] === hd.tid) this.#pending.set(hd.tid, { argv: p.argv, argvMore: p.argvMore, cwd: [] });
+        return undefined;
       }
       case 'F': return { k: 'fork', h: h(), ppid: num[6]!, pticks: num[7]!, uid: num[8]!, comm: s };
       case 'Q': this.#pending.delete(num[2]!); return { k: 'exit', h: h(), status: num[6]!, comm: s };
@@ -138,6 +151,24 @@ export class BpftraceParser {
       case 'u': return { k: 'send', h: h(), fd: num[6]!, family: num[7]!, portNet: num[8]!, a4: num[9]!, a6: num.slice(10, 14) };
     }
     return undefined;
+  }
+
+  #exec(ev: Extract<RawEvent, { k: 'exec' }>, args: Pending): RawEvent {
+    ev.argv = args.argv.map((a) => a ?? '');
+    ev.argvTruncated = args.argvMore;
+    return ev;
+  }
+
+  /** Execs whose argv never came (the exec began before bpftrace attached): out without it. */
+  expire(olderThanMs: number): RawEvent[] {
+    const out: RawEvent[] = [];
+    const limit = Date.now() - olderThanMs;
+    for (const [tid, w] of this.#waiting) {
+      if (w.at > limit) continue;
+      this.#waiting.delete(tid);
+      out.push(this.#exec(w.ev, this.#take(tid)));
+    }
+    return out;
   }
 
   #reset(tid: number): Pending {

@@ -77,6 +77,8 @@ export function buildProgram(o: ProgramOptions): string {
   let argv = '';
   for (let i = 0; i < int(o.maxArgs, 'maxArgs'); i++) argv += `if (args->argv[${i}] != 0) { printf("a\\t%d\\t${i}\\t%s\\n", tid, str(args->argv[${i}])); `;
   argv += `if (args->argv[${o.maxArgs}] != 0) { printf("A\\t%d\\n", tid); }` + '}'.repeat(o.maxArgs);
+  // End of argv: exec migrates the task to another CPU, so its main line may be read first.
+  argv += ' printf("e\\t%d\\n", tid);';
   probe(['syscalls:sys_enter_execve', 'syscalls:sys_enter_execveat'], `1${host}`, argv);
 
   probe(['sched:sched_process_exec'], `1${host}`, [

@@ -95,7 +95,11 @@ describe('Falco listener (real engine)', () => {
     expect(again.body.incident).toBe(ok.body.incident); // merged into the open incident
     const status = await cli(['status', '--store', store, '--format', 'json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ recorder: 'running', incidents: 1, pinnedWindows: 1 });
+    const st = JSON.parse(status.stdout) as { recorder: string; incidents: number; pinnedWindows: number };
+    expect(st.recorder).toBe('running');
+    expect(st.pinnedWindows).toBeGreaterThanOrEqual(1); // ours (the shared engine may add others)
+    const mine = (await cli(['incidents', '--store', store, '--container', name, '--format', 'json'])).stdout.trim().split('\n');
+    expect(mine).toHaveLength(1);
     await docker('rm', '-f', id);
   });
 

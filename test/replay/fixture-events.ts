@@ -40,7 +40,7 @@ export function* fixtureEvents(o: FixtureOptions): Generator<NewEvent> {
     yield { kind: 'lifecycle', source: 'docker', container: c, time: now, type: 'container', action: 'create', attributes: { name: `fx-${c.slice(0, 4)}`, image: 'img:1' } };
     yield { kind: 'snapshot', source: 'docker', container: c, time: now + 1, reason: 'create', snapshot: { Name: `/fx-${c.slice(0, 4)}`, Path: 'sh', Args: ['-c', 'run'], Config: { Image: 'img:1', Healthcheck: { Test: ['CMD-SHELL', 'true'] } }, State: { Status: 'created' } } };
     yield { kind: 'lifecycle', source: 'docker', container: c, time: now + 2, type: 'container', action: 'start', attributes: {} };
-    yield { kind: 'snapshot', source: 'docker', container: c, time: now + 3, reason: 'start', snapshot: { Name: `/fx-${c.slice(0, 4)}`, Path: 'sh', Args: ['-c', 'run'], Config: { Image: 'img:1' }, State: { Status: 'running', Running: true, Pid: 4242 } } };
+    yield { kind: 'snapshot', source: 'docker', container: c, time: now + 3, reason: 'start', snapshot: { Name: `/fx-${c.slice(0, 4)}`, Path: 'sh', Args: ['-c', 'run'], Config: { Image: 'img:1', Healthcheck: { Test: ['CMD-SHELL', 'true'] } }, State: { Status: 'running', Running: true, Pid: 4242 } } };
   }
   let late = o.veryLate ?? 0;
   for (let i = 0; i < o.count; i++) {

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { decodeKeyframe, decodeKeyframeHeader, encodeKeyframe, withdrawnKeyframe, KEYFRAME_FORMAT } from '../../formats/keyframe.js';
+import { emptyState, STATE_VERSION } from '../../formats/state.js';
+import { applyEvent } from '../../formats/state-apply.js';
+import { pack } from '../../formats/codec.js';
+import { fixtureEvents } from '../replay/fixture-events.js';
+import type { DashEvent } from '../../formats/schema.js';
+import { stateJson } from '../../replay/state-json.js';
+
+describe('keyframe codec', () => {
+  it('round-trips a busy state exactly (including the derived pid index)', () => {
+    const s = emptyState('a1'.repeat(32));
+    let seq = 0;
+    const evs = [...fixtureEvents({ count: 3000, seed: 4, jitterMicros: 0 })].map((e) => ({ ...e, seq: ++seq, time: e.time ?? 0 }) as DashEvent);
+    for (const ev of evs) applyEvent(s, ev);
+    const back = decodeKeyframe(encodeKeyframe(s));
+    expect(stateJson(back)).toEqual(stateJson(s));
+    expect(encodeKeyframe(back).equals(encodeKeyframe(s))).toBe(true);
+    expect([...back.livePid]).toEqual([...s.livePid]);
+    expect(s.procs.size).toBeGreaterThan(10);
+  });
+
+  it('has a cheap header: format, state version, event count', () => {
+    const s = emptyState('');
+    s.events = 42;
+    const h = decodeKeyframeHeader(encodeKeyframe(s));
+    expect(h).toMatchObject({ format: KEYFRAME_FORMAT, stateVersion: STATE_VERSION, events: 42, usable: true });
+  });
+
+  it('marks withdrawn keyframes and keyframes of another reducer version as unusable', () => {
+    expect(decodeKeyframeHeader(withdrawnKeyframe()).usable).toBe(false);
+    const other = pack([KEYFRAME_FORMAT, STATE_VERSION + 1, 5, pack([])]);
+    expect(decodeKeyframeHeader(other).usable).toBe(false);
+    expect(() => decodeKeyframe(other)).toThrow(expect.objectContaining({ code: 'DECODE' }));
+    expect(() => decodeKeyframeHeader(pack({ not: 'a keyframe' }))).toThrow(expect.objectContaining({ code: 'DECODE' }));
+  });
+
+  it('reads an older, shorter body (fields appended later default)', () => {
+    const s = decodeKeyframe(pack([KEYFRAME_FORMAT, STATE_VERSION, 1, pack(['c'.repeat(64), 10, 1, 1, 'running'])]));
+    expect(s).toMatchObject({ container: 'c'.repeat(64), time: 10, status: 'running', oomKilled: false, gaps: 0 });
+    expect(s.procs.size).toBe(0);
+  });
+});

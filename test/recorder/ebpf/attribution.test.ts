@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { Attributor } from '../../../recorder/ebpf/attribution.js';
+import type { NewEvent } from '../../../formats/schema.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const HOST_MNT = 4026531832;
+const ev = (pid: number): NewEvent => ({ kind: 'exit', source: 'ebpf', container: '', pid, time: pid });
+
+function setup(host = false): { at: Attributor; out: NewEvent[]; clock: { t: number } } {
+  const out: NewEvent[] = [];
+  const clock = { t: 0 };
+  return { at: new Attributor({ host, hostMnt: HOST_MNT, holdMs: 3000, emit: (e) => out.push(e), now: () => clock.t }), out, clock };
+}
+
+describe('container attribution', () => {
+  it('maps by cgroup first, then by mount namespace', () => {
+    const { at, out } = setup();
+    at.learn(A, { cgroup: 10, mnt: 100 });
+    at.learn(B, { cgroup: 20, mnt: 200 });
+    at.submit(ev(1), { cgroup: 10, mnt: 999 });
+    at.submit(ev(2), { cgroup: 999, mnt: 200 });
+    at.submit(ev(3), { cgroup: 20, mnt: 100 });
+    expect(out.map((e) => [e.container, (e as { pid: number }).pid])).toEqual([[A, 1], [B, 2], [B, 3]]);
+  });
+
+  it('learns a container from its cgroup name and releases held events', () => {
+    const { at, out } = setup();
+    at.submit(ev(1), { cgroup: 30, mnt: 300 });
+    expect(out).toHaveLength(0);
+    at.learnCgroupName({ cgroup: 30, mnt: 300 }, 'not-a-container');
+    expect(out).toHaveLength(0);
+    at.learnCgroupName({ cgroup: 30, mnt: 300 }, `docker-${A}.scope`);
+    expect(out).toMatchObject([{ container: A, pid: 1 }]);
+  });
+
+  it('counts what stays unknown in a gap instead of dropping it', () => {
+    const { at, out, clock } = setup();
+    at.submit(ev(1), { cgroup: 40, mnt: 400 });
+    at.submit(ev(2), { cgroup: 40, mnt: 400 });
+    clock.t = 2000;
+    at.expire();
+    expect(out).toHaveLength(0);
+    clock.t = 3500;
+    at.expire();
+    expect(out).toMatchObject([{ kind: 'gap', reason: 'ebpf-unattributed', lost: 2, container: '' }]);
+  });
+
+  it('records host events only when asked', () => {
+    const off = setup(false);
+    off.at.submit(ev(1), { cgroup: 1, mnt: HOST_MNT });
+    expect(off.out).toHaveLength(0);
+    expect(off.at.stats.hostSkipped).toBe(1);
+    const on = setup(true);
+    on.at.submit(ev(1), { cgroup: 1, mnt: HOST_MNT });
+    on.at.submit(ev(2), { cgroup: 50, mnt: 500 });
+    on.clock.t = 5000;
+    on.at.expire();
+    expect(on.out.map((e) => e.container)).toEqual(['', '']);
+  });
+
+  it('never learns the host mount namespace as a container', () => {
+    const { at } = setup();
+    at.learn(A, { mnt: HOST_MNT });
+    expect(at.resolve({ cgroup: 0, mnt: HOST_MNT })).toBe('');
+  });
+});

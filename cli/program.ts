@@ -26,6 +26,7 @@ export function buildProgram(): Command {
     .option('--flush <duration>', 'longest time an event waits before it is written', '100ms')
     .option('--poll <duration>', 'procfs polling interval', '2s')
     .option('--host', 'also record host (non-container) processes', false)
+    .option('--sensitive <globs>', 'comma-separated paths whose reads are recorded (eBPF; replaces the built-in list)')
     .option('--socket-group <gid>', 'group allowed to query the recorder socket')
     .option('--retain <duration>', 'keep events this long (default 24h)')
     .option('--max-size <size>', 'keep the store at or under this size on disk (default 2GiB)')
@@ -60,8 +61,12 @@ export function buildProgram(): Command {
     .option('--force', 'open a bundle even if it fails verification (prints a warning)', false)
     .action(async (o) => {
       if (o.bundle !== undefined) {
-        const b = await (await import('../replay/bundle-kv.js')).openBundleKV(o.bundle, { force: o.force });
+        const tui = o.format === undefined && process.stdout.isTTY;
+        let warning: string | undefined;
+        const b = await (await import('../replay/bundle-kv.js')).openBundleKV(o.bundle, { force: o.force, warn: (l: string) => { warning = l; process.stderr.write(`${l}\n`); } });
         const container = o.container.length ? o.container : b.containers;
+        if (tui) return (await import('../tui/open-tui.js')).openTui({ ...o, container }, b.kv, warning);
+        if (o.at !== undefined) return (await import('../replay/at-command.js')).atCommand({ ...o, container, format: o.format ?? 'text' }, process.stdout, b.kv);
         return void (await (await import('../replay/replay-command.js')).replayCommand({ ...o, container, format: o.format ?? 'text' }, process.stdout, b.kv));
       }
       if (o.container.length === 0 && o.incident === undefined) throw Object.assign(new Error('replay needs --container (or --bundle / --incident)'), { code: 'USAGE' });

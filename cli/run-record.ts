@@ -10,7 +10,7 @@ import { parseListen } from '../recorder/incidents/falco-listener.js';
 
 interface Flags {
   store: string; sources: string; statsInterval: string; maxLogLine: string; flush: string; poll: string;
-  host: boolean; socketGroup?: string; verbose: boolean;
+  host: boolean; socketGroup?: string; verbose: boolean; sensitive?: string;
   retain?: string; maxSize?: string; pinRetain?: string; pinMax?: string; retentionInterval?: string;
   falcoListen?: string; falcoToken?: string; rules?: string;
 }
@@ -49,6 +49,7 @@ export function recordOptionsFromFlags(f: Flags): Partial<RecordOptions> {
     flushMs: Math.max(1, parseDuration(f.flush) / 1000),
     pollMs: parseDuration(f.poll) / 1000,
     host: f.host,
+    ...(f.sensitive !== undefined ? { sensitive: f.sensitive.split(',').map((p) => p.trim()).filter(Boolean) } : {}),
     socketGroup: f.socketGroup === undefined ? undefined : Number(f.socketGroup),
     handleSignals: true,
     retention: retentionFromFlags(f),

@@ -16,7 +16,7 @@ export async function chooseKernelSource(opts: RecordOptions, dir: ContainerDire
     const check = await EbpfSource.available();
     if (check.ok) {
       log.info(`kernel-level capture: eBPF (bpftrace)${auto ? ', chosen automatically' : ''}`);
-      return new EbpfSource({ directory: dir, log, host: opts.host });
+      return new EbpfSource({ directory: dir, log, host: opts.host, ...(opts.sensitive ? { sensitive: opts.sensitive } : {}) });
     }
     if (!wantProcfs) throw Object.assign(new Error(`eBPF capture cannot start: ${check.why}`), { code: 'SOURCE_UNAVAILABLE' });
     log.warn(`kernel-level capture: /proc polling, because eBPF cannot start: ${check.why}`);

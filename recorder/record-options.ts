@@ -16,6 +16,8 @@ export interface RecordOptions {
   maxQueue: number;
   /** Record host (non-container) processes too. */
   host: boolean;
+  /** Paths whose reads the eBPF source records (globs; undefined = the built-in list). */
+  sensitive?: string[];
   /** procfs polling interval. */
   pollMs: number;
   /** Group allowed to open the query socket (gid); root only when undefined. */

@@ -39,7 +39,6 @@ export const RETENTION_DEFAULTS: RetentionOptions = {
 };
 
 const SIZE_CHECK_MS = 5000;
-const COMPACT_SLICES = 8;
 
 export class Retention {
   readonly #kv: KVWriter;
@@ -128,16 +127,9 @@ export class Retention {
       const frames = await seekFrames(kv, c, cut, pins, remains);
       report.deletedEvents += await deleteEvents(kv, c, cut, pins, remains, () => this.#stopping);
       report.deletedKeyframes += await deleteKeyframes(kv, c, cut, pins, remains, frames);
-      // Compacted in time slices with pauses, so LevelDB's one background thread keeps flushing
-      // ingestion's memtables in between instead of stalling writers for one long compaction.
-      for (let i = 0; i < COMPACT_SLICES; i++) {
-        const from = i === 0 ? 0 : first + ((cut - first) * i) / COMPACT_SLICES;
-        const to = first + ((cut - first) * (i + 1)) / COMPACT_SLICES;
-        const r = timeRange(P_EVENT, c, from, to);
-        compactions.push([r.gte, r.lt]);
-      }
+      const r = timeRange(P_EVENT, c, 0, cut);
       const k = timeRange(P_KEYFRAME, c, 0, cut);
-      compactions.push([k.gte, k.lt]);
+      compactions.push([r.gte, r.lt], [k.gte, k.lt]);
       const rec = records.get(c);
       if (!remains && rec && (rec.removed || rec.state === 'removed')) {
         await kv.write([], [containerKey(c), ...rec.names.map((n) => nameKey(n, c))]);
@@ -148,6 +140,7 @@ export class Retention {
     report.deletedIncidents = await this.#dropExpiredIncidents(incidents, cuts, gone, now);
     for (const [gte, lt] of compactions) {
       if (this.#stopping) break;
+      // A pause after each range lets LevelDB's one background thread flush ingestion's memtables.
       const t0 = performance.now();
       await kv.compact(gte, lt);
       await sleep(Math.min(200, performance.now() - t0));

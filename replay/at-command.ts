@@ -9,12 +9,13 @@ import { openStoreForReading } from './open-store.js';
 import { resolveTarget } from './replay-target.js';
 import { STATE_JSON_VERSION, stateJson } from './state-json.js';
 import { safeText } from './summary.js';
+import type { KVReader } from '../formats/kv.js';
 import { writeLines } from './write-lines.js';
 
 export interface AtOptions { store: string; container: string[]; at: string; incident?: string; format: 'text' | 'json' }
 
-export async function stateAtDocument(opts: AtOptions): Promise<Record<string, unknown>> {
-  const { kv } = await openStoreForReading(opts.store);
+export async function stateAtDocument(opts: AtOptions, source?: KVReader): Promise<Record<string, unknown>> {
+  const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
     const target = await resolveTarget(kv, { container: opts.container, at: opts.at, ...(opts.incident !== undefined ? { incident: opts.incident } : {}) });
     const t = target.initial!;
@@ -28,8 +29,8 @@ export async function stateAtDocument(opts: AtOptions): Promise<Record<string, u
 type Doc = { at: string; containers: Record<string, unknown>[] };
 type Proc = { pid: number; procKey: string; argv: string[]; exe: string; alive: boolean; exitCode: number | null; probe: boolean };
 
-export async function atCommand(opts: AtOptions, out: Writable): Promise<void> {
-  const doc = (await stateAtDocument(opts)) as unknown as Doc;
+export async function atCommand(opts: AtOptions, out: Writable, source?: KVReader): Promise<void> {
+  const doc = (await stateAtDocument(opts, source)) as unknown as Doc;
   if (opts.format === 'json') return writeLines(out, [JSON.stringify(doc)]);
   const lines: string[] = [];
   for (const c of doc.containers) {

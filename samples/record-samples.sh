@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 if [[ -f .test-env/env ]]; then source .test-env/env; fi
 IMAGE=${DASHCAM_TEST_IMAGE:-dashcam-test/busybox:latest}
-DASHCAM=(node "$ROOT/dist/cli/main.js")
+DASHCAM=(node "${DASHCAM_CLI:-$ROOT/dist/cli/main.js}")
 OUT=${SAMPLES_OUT:-$ROOT/samples}
 LABEL="dashcam-sample=$$"
 NET="dcs-net-$$"

@@ -163,6 +163,12 @@ export class ReplayApp {
 
   #message = '';
   #flash(msg: string): void { this.#message = msg; }
+  /** A warning that stays on screen (an unverified bundle opened with --force). */
+  #banner = '';
+  warn(msg: string): void {
+    this.#banner = msg.replace(/^dashcam: /, '');
+    this.#run(() => this.#draw());
+  }
 
   async #tick(): Promise<void> {
     const c = this.#cursor;
@@ -212,7 +218,7 @@ export class ReplayApp {
     fillPane(p.conns, 'conns', connLines(state), r.conns, focused === 'conns', this.#scroll.get('conns'));
     fillPane(p.files, 'files', fileLines(state), r.files, focused === 'files', this.#scroll.get('files'));
     fillPane(p.stats, 'stats', statsLines(state.stats, r.stats.width - 1), r.stats, false);
-    const footer = this.#typing !== undefined ? `/${this.#typing}█  (enter apply, esc cancel)` : this.#message || `? help  q quit  space play  ←/→ step  n/N notable  / filter  (${c.lastSeekMs.toFixed(0)} ms)`;
+    const footer = this.#typing !== undefined ? `/${this.#typing}█  (enter apply, esc cancel)` : this.#message || (this.#banner ? `!! ${this.#banner}` : '') || `? help  q quit  space play  ←/→ step  n/N notable  / filter  (${c.lastSeekMs.toFixed(0)} ms)`;
     this.#message = '';
     p.footer.setContent(toTagged({ text: footer, inverse: true }, r.footer.width));
     this.#screen.render();

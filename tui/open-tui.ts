@@ -6,6 +6,7 @@ import { openStoreForReading } from '../replay/open-store.js';
 import { resolveTarget } from '../replay/replay-target.js';
 import { Cursor } from '../replay/cursor.js';
 import { ReplayApp } from './app.js';
+import type { KVReader } from '../formats/kv.js';
 
 export interface TuiOptions {
   store: string;
@@ -18,8 +19,9 @@ export interface TuiOptions {
   fold?: boolean;
 }
 
-export async function openTui(o: TuiOptions): Promise<void> {
-  const { kv } = await openStoreForReading(o.store);
+/** `source`: an already open reader (a bundle) instead of the store; `warning`: shown on screen. */
+export async function openTui(o: TuiOptions, source?: KVReader, warning?: string): Promise<void> {
+  const kv = source ?? (await openStoreForReading(o.store)).kv;
   try {
     const target = await resolveTarget(kv, o);
     const cursor = await Cursor.open(kv, target.records, { ...(target.from !== undefined ? { from: target.from } : {}), ...(target.to !== undefined ? { to: target.to } : {}) });
@@ -37,6 +39,7 @@ export async function openTui(o: TuiOptions): Promise<void> {
     try {
       app = new ReplayApp(blessed, screen, kv, cursor, { fold: o.fold !== false, follow: o.follow === true, ...(target.initial !== undefined ? { initial: target.initial } : {}) });
       await app.start();
+      if (warning) app.warn(warning);
       await app.done;
     } finally {
       app?.stop();

@@ -92,8 +92,37 @@ export function parseManifest(raw: Buffer, readerVersion: string): Manifest {
   if (!Array.isArray(m.containers) || typeof m.events?.part !== 'string' || typeof m.counts?.events !== 'number') throw corrupt('missing containers, events or counts');
   if (m.events.compression !== 'br' && m.events.compression !== 'gzip') throw corrupt(`unknown events compression ${JSON.stringify(m.events.compression)}`);
   if (typeof m.eventFormatVersion !== 'number') throw corrupt('missing eventFormatVersion');
+  const bad = badManifestField(m as Record<string, unknown>);
+  if (bad) throw corrupt(`bad ${bad}`);
   if (m.eventFormatVersion > FORMAT_VERSION) {
     throw new FormatError('BUNDLE_VERSION', `bundle events use event format version ${m.eventFormatVersion}; this dashcam ${readerVersion} reads up to ${FORMAT_VERSION}: upgrade dashcam`);
   }
   return m as Manifest;
+}
+
+const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+
+/**
+ * The first manifest field whose shape is wrong, or undefined. Everything verify and replay print
+ * or compute from the manifest is checked, so a crafted manifest (which can carry a valid
+ * self-digest) fails here with BUNDLE_CORRUPT instead of as a TypeError somewhere later.
+ */
+function badManifestField(m: Record<string, unknown>): string | undefined {
+  const t = m.tool;
+  if (!obj(t) || typeof t.version !== 'string') return 'tool';
+  if (typeof m.created !== 'string') return 'created';
+  if (typeof m.host !== 'string') return 'host';
+  const r = m.timeRange;
+  if (!obj(r) || !strOrNull(r.from) || !strOrNull(r.to) || !strOrNull(r.firstEvent) || !strOrNull(r.lastEvent)) return 'timeRange';
+  if (!(m.containers as unknown[]).every((c) => obj(c) && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.image === 'string' && typeof c.state === 'string' && typeof c.events === 'number')) return 'containers';
+  const n = m.counts as Record<string, unknown>;
+  if (typeof n.keyframes !== 'number' || typeof n.incidents !== 'number' || !obj(n.byKind) || !Object.values(n.byKind).every((x) => typeof x === 'number')) return 'counts';
+  if (!Array.isArray(m.incidents) || !m.incidents.every((i) => obj(i) && ['id', 'time', 'container', 'trigger', 'severity', 'title'].every((f) => typeof i[f] === 'string'))) return 'incidents';
+  const red = m.redaction;
+  if (!obj(red) || typeof red.profile !== 'string' || !Array.isArray(red.applied)) return 'redaction';
+  if (m.filters !== undefined && !obj(m.filters)) return 'filters';
+  const s = m.signer;
+  if (s !== undefined && !(obj(s) && typeof s.keyId === 'string' && typeof s.publicKey === 'string')) return 'signer';
+  return undefined;
 }

@@ -8,6 +8,7 @@ import { Packr } from 'msgpackr';
 import { FormatError } from './errors.js';
 import { KINDS, KIND_BY_NUM, SOURCES, SOURCE_NUM, type DashEvent, type Kind, type KindSpec } from './schema.js';
 import { parseTimeKey } from './keys.js';
+import { badEventField } from './value-check.js';
 
 // One packer for the process: plain msgpack (no msgpackr records), so any msgpack reader can
 // decode a bundle's parts; Uint8Array round-trips as bin.
@@ -46,7 +47,8 @@ export function decodeValue(value: Uint8Array, time: number, seq: number, contai
   if (!Array.isArray(arr) || typeof arr[0] !== 'number') throw new FormatError('DECODE', 'event value is not an event record');
   const spec = KIND_BY_NUM[arr[0]];
   if (!spec) throw new FormatError('DECODE', `unknown event kind number ${arr[0]} (written by a newer dashcam?)`);
-  const source = SOURCES[arr[1] as number] ?? 'dashcam';
+  // An integer index only: a damaged value could hold 'constructor' and pick up an Array method.
+  const source = (Number.isInteger(arr[1]) ? SOURCES[arr[1] as number] : undefined) ?? 'dashcam';
   const ev: Record<string, unknown> = { time, seq, container, kind: spec.name, source };
   const fields = spec.fields;
   const n = Math.min(fields.length, arr.length - 2);
@@ -54,13 +56,25 @@ export function decodeValue(value: Uint8Array, time: number, seq: number, contai
     const v = arr[2 + i];
     if (v !== null && v !== undefined) ev[fields[i] as string] = v;
   }
+  const bad = badEventField(ev, spec.name, fields);
+  if (bad !== undefined) throw new FormatError('DECODE', `${spec.name} event field ${bad} is missing or has the wrong type`);
   if (spec.num === LOG_NUM && ev.engineTime === true) ev.engineTime = time;
   return ev as unknown as DashEvent;
 }
 
+/** Latest time a Date (and so RFC 3339 output) can hold, in microseconds. */
+const MAX_TIME = 8.64e18;
+
+/** Decodes a stored entry; a damaged one fails with DECODE naming where it is (container, time, seq). */
 export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
   const { container, time, seq } = parseTimeKey(key);
-  return decodeValue(value, time, seq, container);
+  try {
+    if (time > MAX_TIME) throw new FormatError('DECODE', `time ${time} µs is beyond any date`);
+    return decodeValue(value, time, seq, container);
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    throw new FormatError(err.code, `damaged event at container ${container || '(host)'} time ${time} seq ${seq}: ${err.message}`, { cause: err.cause ?? err });
+  }
 }
 
 /** Generic msgpack for records (containers, incidents, meta, keyframes). */

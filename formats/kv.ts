@@ -25,5 +25,11 @@ export interface KVWriter extends KVReader {
   /** Reclaims disk space in [gte, lt) (LevelDB compaction). */
   compact(gte: Uint8Array, lt: Uint8Array): Promise<void>;
   approximateSize(gte: Uint8Array, lt: Uint8Array): Promise<number>;
+  /**
+   * Closes and opens the store again in place, under every holder of this object. LevelDB keeps a
+   * failed background write (a full disk) as a sticky error that fails every later write until
+   * the database is reopened; the pipeline calls this after repeated write failures.
+   */
+  reopen?(): Promise<void>;
   readonly location: string;
 }

@@ -5,13 +5,15 @@
  * We use classic-level (the Node backend of `level`) directly because we need what only it
  * has: compactRange to really reclaim space, approximateSize for the size budget, and repair.
  */
-import { mkdir, chmod, stat } from 'node:fs/promises';
+import { mkdir, chmod, readdir, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { FormatError } from './errors.js';
 import type { KVEntry, KVRange, KVWriter } from './kv.js';
 import { metaKey } from './keys.js';
 import { pack, unpack } from './codec.js';
 import { FORMAT_VERSION } from './schema.js';
+import { damagedTables, hasLevelFiles, listTables } from './table-check.js';
 
 type DB = ClassicLevel<Uint8Array, Uint8Array>;
 const CHUNK = 1000;
@@ -37,14 +39,12 @@ export async function openLevelStore(dir: string, opts: OpenOptions = {}): Promi
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new FormatError('STORE_NOT_FOUND', `no dashcam store at ${dir}`);
   }
-  const db: DB = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  try {
-    await db.open({ createIfMissing: opts.create === true, ...TUNING });
-  } catch (err) {
-    throw translate(err, dir);
-  }
+  const tables = await listTables(dir);
+  const db = await openDb(dir, opts.create === true);
   const store = new LevelStore(db, dir);
   try {
+    const bad = await damagedTables(dir, tables);
+    if (bad.length) throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (truncated table file${bad.length > 1 ? 's' : ''} ${bad.join(', ')}); try: dashcam repair --store ${dir}`);
     await store.checkVersion(opts.create === true);
   } catch (err) {
     await db.close();
@@ -53,13 +53,31 @@ export async function openLevelStore(dir: string, opts: OpenOptions = {}): Promi
   return store;
 }
 
+async function openDb(dir: string, create: boolean): Promise<DB> {
+  const db: DB = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  try {
+    await db.open({ createIfMissing: create, ...TUNING });
+  } catch (err) {
+    const e = translate(err, dir);
+    // No CURRENT file beside tables and a manifest: the store is damaged, not absent.
+    if (e.code === 'STORE_IO' && /does not exist/.test(e.message) && (await hasLevelFiles(dir))) {
+      throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (its CURRENT file is missing); try: dashcam repair --store ${dir}`, { cause: err });
+    }
+    throw e;
+  }
+  return db;
+}
+
 /** Maps LevelDB's errors onto our stable codes. */
 export function translate(err: unknown, dir: string): FormatError {
   const e = err as { code?: string; cause?: { code?: string; message?: string }; message?: string };
   const code = e.cause?.code ?? e.code;
   const msg = `${e.message ?? err}${e.cause?.message ? `: ${e.cause.message}` : ''}`;
   if (code === 'LEVEL_LOCKED') return new FormatError('STORE_LOCKED', `store ${dir} is locked by another process`, { cause: err });
-  if (code === 'LEVEL_CORRUPTION' || /corrupt/i.test(msg)) {
+  // A table LevelDB cannot read (truncated: EINVAL), or a file the manifest or CURRENT names
+  // missing, is damage too; a full disk or a permission error is not.
+  const damaged = /\.(ldb|sst): Invalid argument/.test(msg) || /(MANIFEST-\d+|\.ldb|\.sst|[\\/][^\\/:]+): No such file or directory/.test(msg);
+  if (code === 'LEVEL_CORRUPTION' || /corrupt/i.test(msg) || damaged) {
     return new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (${msg}); try: dashcam repair --store ${dir}`, { cause: err });
   }
   if (err instanceof FormatError) return err;
@@ -67,7 +85,9 @@ export function translate(err: unknown, dir: string): FormatError {
 }
 
 export class LevelStore implements KVWriter {
-  readonly #db: DB;
+  #db: DB;
+  /** Set while reopen() swaps the database; every call waits for it. */
+  #reopening: Promise<void> | undefined;
   readonly location: string;
 
   constructor(db: DB, location: string) {
@@ -93,6 +113,7 @@ export class LevelStore implements KVWriter {
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    if (this.#reopening) await this.#reopening;
     try {
       return await this.#db.get(key);
     } catch (err) {
@@ -101,6 +122,7 @@ export class LevelStore implements KVWriter {
   }
 
   async *chunks(range: KVRange): AsyncIterable<KVEntry[]> {
+    if (this.#reopening) await this.#reopening;
     const it = this.#db.iterator({ ...range, limit: range.limit ?? -1 });
     try {
       for (;;) {
@@ -119,6 +141,7 @@ export class LevelStore implements KVWriter {
   }
 
   async write(puts: readonly KVEntry[], dels: readonly Uint8Array[] = []): Promise<void> {
+    if (this.#reopening) await this.#reopening;
     const batch = this.#db.batch();
     for (const [k, v] of puts) batch.put(k, v);
     for (const k of dels) batch.del(k);
@@ -130,16 +153,46 @@ export class LevelStore implements KVWriter {
   }
 
   async compact(gte: Uint8Array, lt: Uint8Array): Promise<void> {
+    if (this.#reopening) await this.#reopening;
     await this.#db.compactRange(gte, lt);
   }
 
   async approximateSize(gte: Uint8Array, lt: Uint8Array): Promise<number> {
+    if (this.#reopening) await this.#reopening;
     return this.#db.approximateSize(gte, lt);
   }
 
+  /**
+   * Closes the database and opens it again in place (see KVWriter.reopen): readers that hold this
+   * object (the query server) carry on with the new handle. Opening replays the write-ahead log
+   * into a new table, so while the disk lacks room for that it refuses (STORE_IO) and keeps the
+   * old handle, which still serves reads; if the open fails anyway, the next call tries again.
+   */
+  reopen(): Promise<void> {
+    this.#reopening ??= (async () => {
+      try {
+        const need = (await logBytes(this.location)) + (1 << 20);
+        const fs = await statfs(this.location);
+        if (fs.bavail * fs.bsize < need) throw new FormatError('STORE_IO', `store ${this.location}: not enough free space to reopen (${fs.bavail * fs.bsize} bytes free, ${need} needed)`);
+        await this.#db.close();
+        this.#db = await openDb(this.location, false);
+      } finally {
+        this.#reopening = undefined;
+      }
+    })();
+    return this.#reopening;
+  }
+
   async close(): Promise<void> {
+    if (this.#reopening) await this.#reopening.catch(() => undefined);
     await this.#db.close();
   }
+}
+
+async function logBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir)) if (f.endsWith('.log')) n += (await stat(join(dir, f)).catch(() => ({ size: 0 }))).size;
+  return n;
 }
 
 /** `dashcam repair`: LevelDB's own repair, which salvages what tables and logs still hold. */

@@ -5,18 +5,25 @@ import { decodeEntry, unpack } from './codec.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
 import type { DashEvent } from './schema.js';
 import { FormatError } from './errors.js';
+import { checkContainerRecord, checkIncidentRecord } from './value-check.js';
 
 export async function getContainer(kv: KVReader, id: string): Promise<ContainerRecord | undefined> {
   const raw = await kv.get(containerKey(id));
-  return raw === undefined ? undefined : unpack<ContainerRecord>(raw, `container record ${id}`);
+  return raw === undefined ? undefined : checkContainerRecord(unpack(raw, `container record ${id}`), `container record ${id}`);
 }
 
 export async function listContainers(kv: KVReader): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
   for await (const chunk of kv.chunks(prefixRange(P_CONTAINER))) {
-    for (const [, v] of chunk) out.push(unpack<ContainerRecord>(v, 'container record'));
+    for (const [k, v] of chunk) out.push(containerRecordAt(k, v));
   }
   return out;
+}
+
+/** A container record read from its `c|` key, named by that key in any error. */
+function containerRecordAt(k: Uint8Array, v: Uint8Array): ContainerRecord {
+  const what = `container record ${Buffer.from(k).subarray(1).toString('latin1')}`;
+  return checkContainerRecord(unpack(v, what), what);
 }
 
 async function idsByName(kv: KVReader, name: string): Promise<string[]> {
@@ -38,7 +45,7 @@ export async function resolveContainer(kv: KVReader, query: string): Promise<Con
   if (/^[0-9a-f]{1,64}$/.test(q)) {
     const matches: ContainerRecord[] = [];
     for await (const chunk of kv.chunks({ ...prefixRange(P_CONTAINER, q), limit: 2 })) {
-      for (const [, v] of chunk) matches.push(unpack<ContainerRecord>(v, 'container record'));
+      for (const [k, v] of chunk) matches.push(containerRecordAt(k, v));
     }
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1) throw new LookupError('BAD_ARGUMENT', `container ID prefix ${q} is ambiguous; give more characters`);
@@ -67,7 +74,10 @@ export async function getMeta<T>(kv: KVReader, name: string): Promise<T | undefi
 export async function listIncidents(kv: KVReader): Promise<IncidentRecord[]> {
   const out: IncidentRecord[] = [];
   for await (const chunk of kv.chunks(prefixRange(P_INCIDENT))) {
-    for (const [, v] of chunk) out.push(unpack<IncidentRecord>(v, 'incident record'));
+    for (const [k, v] of chunk) {
+      const what = `incident record ${Buffer.from(k).subarray(9).toString('latin1')}`;
+      out.push(checkIncidentRecord(unpack(v, what), what));
+    }
   }
   return out;
 }

@@ -25,6 +25,8 @@ export interface PipelineOptions {
   maxQueue: number;
   version: string;
 }
+/** Consecutive failed writes after which the store is reopened. */
+const REOPEN_AFTER = 3;
 export const PIPELINE_DEFAULTS: PipelineOptions = { batchSize: 4096, flushMs: 100, maxQueue: 200_000, version: '0.0.0' };
 
 /** Observers see every stamped event (keyframes, incident rules); they may add puts. */
@@ -45,11 +47,15 @@ export class Pipeline implements Sink {
   #lost = 0;
   #lostSince = 0;
   #failures = 0;
+  /** Whether events were dropped while the store refused writes (else: it was too slow). */
+  #lostToFailure = false;
+  /** Container-record puts of a failed batch, retried with the next one (the book forgets them). */
+  #carry: KVEntry[] = [];
   #closed = false;
   readonly #run: RunRecord;
   readonly #runKey: Buffer;
   /** Counters for `dashcam status`. */
-  readonly stats = { events: 0, written: 0, lost: 0, batches: 0, lastBatchMs: 0, writeErrors: 0 };
+  readonly stats = { events: 0, written: 0, lost: 0, batches: 0, lastBatchMs: 0, writeErrors: 0, reopens: 0 };
 
   private constructor(kv: KVWriter, opts: PipelineOptions, log: Logger, seq: number) {
     this.#kv = kv;
@@ -77,6 +83,7 @@ export class Pipeline implements Sink {
     if (this.#closed) return;
     if (this.#pending.length + this.#inFlight >= this.#opts.maxQueue) {
       if (this.#lost === 0) this.#lostSince = input.time ?? nowMicros();
+      if (this.#failures > 0) this.#lostToFailure = true;
       this.#lost++;
       this.stats.lost++;
       return;
@@ -120,10 +127,12 @@ export class Pipeline implements Sink {
       this.#inFlight = batch.length;
       const now = nowMicros();
       this.#run.heartbeat = now;
-      const puts = batch.concat(this.book.drain(), [[this.#runKey, pack(this.#run)], [metaKey('seq'), pack(this.#seq)]]);
+      const records = this.#carry.concat(this.book.drain());
+      const puts = batch.concat(records, [[this.#runKey, pack(this.#run)], [metaKey('seq'), pack(this.#seq)]]);
       const t0 = performance.now();
       try {
         await this.#kv.write(puts);
+        this.#carry = [];
         this.#failures = 0;
         this.stats.written += batch.length;
         this.stats.batches++;
@@ -134,22 +143,44 @@ export class Pipeline implements Sink {
         this.#failures++;
         this.stats.writeErrors++;
         this.#pending = batch.concat(this.#pending);
+        this.#carry = records;
         if (this.#failures === 1 || this.#failures % 50 === 0) this.#log.error(`store write failed (attempt ${this.#failures}): ${(err as Error).message}`);
         if (this.#closed && this.#failures > 3) throw err;
         await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7))));
+        if (this.#failures >= REOPEN_AFTER) await this.#reopen();
       } finally {
         this.#inFlight = 0;
       }
     }
   }
 
+  /**
+   * LevelDB keeps a failed background write (a table it could not write on a full disk) as a
+   * sticky error: every later write fails even once space is back, until the database is
+   * reopened. Repeated failures therefore reopen the store in place (under the query server too).
+   */
+  async #reopen(): Promise<void> {
+    if (!this.#kv.reopen) return;
+    try {
+      await this.#kv.reopen();
+      this.stats.reopens++;
+      this.#log.warn(`reopened the store after ${this.#failures} failed writes`);
+    } catch (err) {
+      if (this.#failures === REOPEN_AFTER || this.#failures % 50 === 0) this.#log.warn(`cannot reopen the store yet: ${(err as Error).message}`);
+    }
+  }
+
   /** Turns counted overflow into a host-level gap event once the queue has room again. */
   #recordLoss(): void {
     const lost = this.#lost;
+    const failed = this.#lostToFailure;
     this.#lost = 0;
+    this.#lostToFailure = false;
     const now = nowMicros();
-    this.#log.warn(`${lost} events dropped: the store could not keep up`);
-    const ev = { kind: 'gap', source: 'dashcam', container: '', reason: 'queue-overflow', lost, from: this.#lostSince, to: now, time: now, seq: ++this.#seq } as DashEvent;
+    this.#log.warn(`${lost} events dropped: ${failed ? 'the store refused writes (disk full?)' : 'the store could not keep up'}`);
+    const reason = failed ? 'write-failed' : 'queue-overflow';
+    const detail = failed ? 'the store refused writes and the queue filled up' : 'events arrived faster than the store could write them';
+    const ev = { kind: 'gap', source: 'dashcam', container: '', reason, lost, from: this.#lostSince, to: now, detail, time: now, seq: ++this.#seq } as DashEvent;
     this.#push(ev);
   }
 

@@ -1,5 +1,5 @@
 /** Options of `dashcam record`, typed, with every default in one place. */
-import { RETENTION_DEFAULTS, type RetentionOptions } from './retention.js';
+import { RETENTION_DEFAULTS, type RetentionOptions } from './retention-options.js';
 import type { IncidentConfig } from './incidents/incident-config.js';
 
 export type SourceName = 'docker' | 'ebpf' | 'procfs';

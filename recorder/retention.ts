@@ -19,24 +19,10 @@ import { formatBytes } from '../formats/units.js';
 import type { Logger } from './logger.js';
 import { activePins, fairCaps, pinnedByContainer, pinsOverCap, sizeTarget, type Interval } from './retention-plan.js';
 import { deleteEvents, deleteKeyframes, seekFrames } from './retention-delete.js';
+import type { RetentionOptions } from './retention-options.js';
 import { firstEventTime, storeBytes, timeForExcess, windowBytes } from './retention-store.js';
 
-export interface RetentionOptions {
-  /** Keep events this long (µs). */
-  retain: number;
-  /** Keep the store at or under this many bytes on disk. */
-  maxSize: number;
-  /** Pins last this long after their window ends (µs). */
-  pinRetain: number;
-  /** Cap on pinned bytes; default half of maxSize. */
-  pinMax?: number;
-  /** Passes run this often; a size check runs every few seconds in between. */
-  intervalMs: number;
-}
-
-export const RETENTION_DEFAULTS: RetentionOptions = {
-  retain: 24 * 3600e6, maxSize: 2 * 1024 ** 3, pinRetain: 30 * 86400e6, intervalMs: 60_000,
-};
+export { RETENTION_DEFAULTS, type RetentionOptions } from './retention-options.js';
 
 const SIZE_CHECK_MS = 5000;
 

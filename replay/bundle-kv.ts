@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import type { KVEntry, KVRange, KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
 import { FormatError } from '../formats/errors.js';
+import { checkContainerRecord } from '../formats/value-check.js';
 import { pack, unpack } from '../formats/codec.js';
 import { containerKey, metaKey, nameKey } from '../formats/keys.js';
 import { FORMAT_VERSION, isContainerId } from '../formats/schema.js';
@@ -107,7 +108,11 @@ export function decodeContainers(b: OpenedBundle): ContainerRecord[] {
   if (!Array.isArray(recs) || !recs.every((r) => typeof r === 'object' && r !== null && isContainerId((r as ContainerRecord).id))) {
     throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: ${CONTAINERS_PART} is not a list of container records`);
   }
-  return recs as ContainerRecord[];
+  try {
+    return recs.map((r, i) => checkContainerRecord(r, `record ${i}`));
+  } catch (err) {
+    throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: ${CONTAINERS_PART}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export interface BundleOpenOptions {

@@ -7,20 +7,10 @@ import { parseISO, isValid } from 'date-fns';
 import { FormatError } from '../formats/errors.js';
 import type { Micros } from '../formats/schema.js';
 import { parseRfc3339 } from '../formats/time.js';
+import { parseDurationMicros as parseDuration } from '../formats/units.js';
 
-const UNIT_US: Record<string, number> = { us: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6, d: 86400e6, w: 604800e6 };
-
-export function parseDuration(s: string): Micros {
-  const re = /(\d+(?:\.\d+)?)(us|ms|s|m|h|d|w)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * UNIT_US[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  if (matched === 0 || matched !== s.length) throw new FormatError('BAD_ARGUMENT', `not a duration: ${JSON.stringify(s)} (try 30s, 5m, 2h, 7d)`);
-  return Math.round(total);
-}
+/** Durations share one grammar with the recorder's flags (formats/units.ts). */
+export { parseDurationMicros as parseDuration } from '../formats/units.js';
 
 export function parseTimeArg(s: string, now: Micros): Micros {
   const t = s.trim();

@@ -1,0 +1,100 @@
+/**
+ * Shape checks of decoded values. Everything read back from a store or a bundle may be damaged
+ * or hostile (a flipped bit, a crafted bundle): msgpack decodes it into *some* value, and without
+ * these checks a wrong type surfaces far away as a TypeError (`argv.join is not a function`) or a
+ * string template that throws. Checked once here, at decode, the rest of dashcam can trust the
+ * types it declares. Cheap: a typeof per present field.
+ */
+import { FormatError } from './errors.js';
+import type { ContainerRecord, IncidentRecord } from './records.js';
+import type { Kind } from './schema.js';
+
+type FieldType = 'string' | 'number' | 'bytes' | 'strings' | 'scalars' | 'object' | 'numberOrTrue';
+
+/** Types of event fields by name (a name means the same thing in every kind that has it). */
+const FIELD_TYPES: Record<string, FieldType> = {
+  type: 'string', action: 'string', attributes: 'scalars', reason: 'string', snapshot: 'object',
+  pid: 'number', ppid: 'number', uid: 'number', gid: 'number', exe: 'string', argv: 'strings', cwd: 'string',
+  procKey: 'string', parentKey: 'string', vpid: 'number', comm: 'string', exitCode: 'number', signal: 'number',
+  op: 'string', proto: 'string', local: 'string', remote: 'string', family: 'number', state: 'string',
+  path: 'string', newPath: 'string', flags: 'number', mode: 'number',
+  stream: 'string', line: 'bytes', engineTime: 'numberOrTrue', truncated: 'number',
+  cpuPercent: 'number', cpuTotalNs: 'number', memUsage: 'number', memLimit: 'number', netRx: 'number', netTx: 'number',
+  blkRead: 'number', blkWrite: 'number', pids: 'number',
+  id: 'string', trigger: 'string', severity: 'string', title: 'string', windowStart: 'number', windowEnd: 'number',
+  note: 'string', rule: 'string', lost: 'number', from: 'number', to: 'number', detail: 'string', args: 'scalars',
+};
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+function fits(t: FieldType, v: unknown): boolean {
+  switch (t) {
+    case 'string': return typeof v === 'string';
+    case 'number': return typeof v === 'number';
+    case 'numberOrTrue': return typeof v === 'number' || v === true;
+    case 'bytes': return v instanceof Uint8Array;
+    case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'object': return isPlain(v);
+    case 'scalars': return isPlain(v) && Object.values(v).every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean');
+  }
+}
+
+/**
+ * Fields every event of a kind has (the non-optional ones of its type in schema.ts). Fields are
+ * only appended, as optional, so even the oldest record of a kind has these.
+ */
+const REQUIRED: Record<Kind, readonly string[]> = {
+  lifecycle: ['type', 'action', 'attributes'], snapshot: ['reason', 'snapshot'], exec: ['pid', 'ppid', 'uid', 'exe', 'argv'],
+  exit: ['pid'], net: ['op', 'proto', 'local', 'remote'], file: ['op', 'path'], log: ['stream', 'line'], stats: [],
+  incident: ['id', 'trigger', 'severity', 'title'], gap: ['reason'], fork: ['pid', 'ppid'], syscall: ['op', 'pid'],
+};
+
+/** The name of the first field that is missing or has the wrong type, or undefined. */
+export function badEventField(ev: Record<string, unknown>, kind: Kind, fields: readonly string[]): string | undefined {
+  for (const f of REQUIRED[kind]) if (ev[f] === undefined) return f;
+  for (const f of fields) {
+    const v = ev[f];
+    if (v === undefined) continue;
+    const t = FIELD_TYPES[f];
+    if (t !== undefined && !fits(t, v)) return f;
+  }
+  return undefined;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+const optStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
+const optNum = (v: unknown): boolean => v === undefined || num(v);
+const optBool = (v: unknown): boolean => v === undefined || typeof v === 'boolean';
+const optStrs = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+
+function fail(what: string, field: string): never {
+  throw new FormatError('STORE_CORRUPT', `${what} is damaged: field ${field} has the wrong type`);
+}
+
+/** A container record as the queries need it; `what` names it in the error (key, part). */
+export function checkContainerRecord(v: unknown, what: string): ContainerRecord {
+  if (!isPlain(v)) fail(what, '(record)');
+  if (typeof v.id !== 'string' || !HEX64.test(v.id)) fail(what, 'id');
+  if (typeof v.name !== 'string') fail(what, 'name');
+  if (!optStrs(v.names)) fail(what, 'names');
+  if (typeof v.image !== 'string') fail(what, 'image');
+  if (typeof v.state !== 'string') fail(what, 'state');
+  for (const f of ['firstSeen', 'lastSeen', 'events', 'bytes'] as const) if (!num(v[f])) fail(what, f);
+  for (const f of ['exitCode', 'startedAt', 'finishedAt'] as const) if (!optNum(v[f])) fail(what, f);
+  for (const f of ['imageId', 'command'] as const) if (!optStr(v[f])) fail(what, f);
+  for (const f of ['oomKilled', 'removed', 'tty'] as const) if (!optBool(v[f])) fail(what, f);
+  if (v.labels !== undefined && !(isPlain(v.labels) && Object.values(v.labels).every((x) => typeof x === 'string'))) fail(what, 'labels');
+  if (v.snapshot !== undefined && !isPlain(v.snapshot)) fail(what, 'snapshot');
+  return v as unknown as ContainerRecord;
+}
+
+export function checkIncidentRecord(v: unknown, what: string): IncidentRecord {
+  if (!isPlain(v)) fail(what, '(record)');
+  for (const f of ['id', 'container', 'trigger', 'severity', 'title'] as const) if (typeof v[f] !== 'string') fail(what, f);
+  for (const f of ['time', 'windowStart', 'windowEnd', 'pinUntil'] as const) if (!num(v[f])) fail(what, f);
+  for (const f of ['note', 'rule'] as const) if (!optStr(v[f])) fail(what, f);
+  if (!optNum(v.unpinned)) fail(what, 'unpinned');
+  for (const f of ['merged', 'triggers'] as const) if (!optStrs(v[f])) fail(what, f);
+  return v as unknown as IncidentRecord;
+}

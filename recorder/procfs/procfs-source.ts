@@ -74,16 +74,20 @@ export class ProcfsSource implements CaptureSource {
 
   /** One sweep over every watched container; sweeps never overlap. */
   poll(): Promise<void> {
-    this.#busy ??= (async () => {
-      try {
-        for (const w of [...this.#watched.values()]) await this.#pollContainer(w);
-      } catch (err) {
-        this.#log.warn(`procfs poll: ${(err as Error).message}`);
-      } finally {
-        this.#busy = undefined;
-      }
-    })();
+    // `.finally` runs after the assignment even when a sweep has nothing to await (no containers):
+    // clearing #busy inside the sweep itself could run first and leave polling stuck forever.
+    this.#busy ??= this.#sweep().finally(() => {
+      this.#busy = undefined;
+    });
     return this.#busy;
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      for (const w of [...this.#watched.values()]) await this.#pollContainer(w);
+    } catch (err) {
+      this.#log.warn(`procfs poll: ${(err as Error).message}`);
+    }
   }
 
   async #pids(w: Watched): Promise<number[]> {

@@ -4,19 +4,12 @@
  * container and a 10 MiB body each get a clear HTTP error, and the recorder keeps running.
  */
 import { request } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
-import { docker, removeTestContainers, runDetached, uniqueName } from '../helpers/engine.js';
-import { cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
-import type { Recorder } from '../../recorder/record.js';
+import { docker, runDetached, uniqueName } from '../helpers/engine.js';
+import { cli, replayJson, until, useRecorders } from '../helpers/recorder.js';
 
-let recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.stop()));
-  recorders = [];
-});
-beforeAll(removeTestContainers);
-afterAll(removeTestContainers);
+const recorders = useRecorders();
 
 interface Reply { status: number; body: Record<string, unknown> }
 /** A raw HTTP request, as Falco's libcurl sends it (body written in chunks as the socket takes it). */
@@ -42,8 +35,7 @@ const alert = (containerId: string): string => JSON.stringify({
 describe('Falco listener (real engine)', () => {
   it('turns an alert into an incident on a running container and refuses bad requests clearly', async () => {
     const store = await tempDir();
-    const rec = await startRecorder(store, { falcoListen: '127.0.0.1:0', falcoToken: 's3cret-token' });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { falcoListen: '127.0.0.1:0', falcoToken: 's3cret-token' });
     const port = rec.incidents.falcoAddress!.port;
     expect(rec.incidents.falcoAddress!.address).toBe('127.0.0.1');
     const name = uniqueName('falco');
@@ -105,8 +97,7 @@ describe('Falco listener (real engine)', () => {
 
   it('without a token it binds loopback and accepts alerts; the flag parser refuses a bad address', async () => {
     const store = await tempDir();
-    const rec = await startRecorder(store, { falcoListen: '0' });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { falcoListen: '0' });
     expect(rec.incidents.falcoAddress!.address).toBe('127.0.0.1');
     const r = await cli(['record', '--store', await tempDir(), '--falco-listen', 'not-an-address']);
     expect(r.code).toBe(2);

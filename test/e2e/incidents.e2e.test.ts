@@ -3,25 +3,13 @@
  * window covers the seconds before the kill; exit 0 gets none; non-zero exits, docker exec of a
  * shell and manual marks (through the recorder and without one) become incidents.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
-import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
-import type { Recorder } from '../../recorder/record.js';
+import { docker, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
+import { cli, replayJson, until, useRecorders } from '../helpers/recorder.js';
 
-let recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.stop()));
-  recorders = [];
-});
-beforeAll(removeTestContainers);
-afterAll(removeTestContainers);
+const recorders = useRecorders();
 
-async function start(store: string): Promise<Recorder> {
-  const r = await startRecorder(store);
-  recorders.push(r);
-  return r;
-}
 type Row = Record<string, unknown>;
 async function incidents(store: string, ...args: string[]): Promise<Row[]> {
   const r = await cli(['incidents', '--store', store, '--format', 'json', ...args]);
@@ -34,7 +22,7 @@ const lifecycle = (evs: Row[], action: string): Row | undefined => evs.find((e) 
 describe('incidents (real engine)', () => {
   it('an OOM-killed container gets one incident whose window covers the seconds before the kill; exit 0 gets none', async () => {
     const store = await tempDir();
-    await start(store);
+    await recorders.start(store);
     const ok = await runDetached(uniqueName('ok'), [], ['sh', '-c', 'echo fine; sleep 1; exit 0']);
     const name = uniqueName('oom');
     const id = await runDetached(name, ['-m', '16m', '--memory-swap', '16m'], ['sh', '-c', 'echo filling; sleep 2; x=a; while true; do x=$x$x; done']);
@@ -65,7 +53,7 @@ describe('incidents (real engine)', () => {
 
   it('non-zero exit, an interactive shell by docker exec; a requested docker stop is not an incident', async () => {
     const store = await tempDir();
-    await start(store);
+    await recorders.start(store);
     const bad = await runDetached(uniqueName('exit3'), [], ['sh', '-c', 'exit 3']);
     const svc = await runDetached(uniqueName('svc'), [], ['sh', '-c', 'sleep 300']);
     await docker('exec', svc, 'sh');
@@ -88,8 +76,7 @@ describe('incidents (real engine)', () => {
 
   it('activity rules over eBPF: sensitive read, write below /etc, drift, package manager', async () => {
     const store = await tempDir();
-    const rec = await startRecorder(store, { sources: ['docker', 'ebpf'] });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { sources: ['docker', 'ebpf'] });
     expect(rec.sources.map((s) => s.name)).toContain('ebpf');
     const name = uniqueName('rules');
     const id = await runDetached(name, [], ['sh', '-c', 'sleep 2; cat /etc/shadow >/dev/null; echo x > /etc/dashcam-was-here; cp /bin/busybox /tmp/bb; /tmp/bb true; cp /bin/busybox /tmp/apk; /tmp/apk true; sleep 1']);
@@ -105,7 +92,7 @@ describe('incidents (real engine)', () => {
 
   it('dashcam mark through the recorder, and directly after it stopped', async () => {
     const store = await tempDir();
-    const rec = await start(store);
+    const rec = await recorders.start(store);
     const name = uniqueName('marked');
     const id = await runDetached(name, [], ['sh', '-c', 'echo hello; sleep 300']);
     await until(async () => (await replayJson(store, name)).some((e) => e.kind === 'log'), 15_000, 'log line');
@@ -117,7 +104,6 @@ describe('incidents (real engine)', () => {
     expect(inc).toMatchObject({ id: marked.id, trigger: 'manual', note: 'slow responses', title: 'marked: slow responses' });
     expect((await replayJson(store, name)).some((e) => e.kind === 'incident' && e.id === marked.id)).toBe(true);
     await rec.stop();
-    recorders = [];
     const later = await cli(['mark', '--store', store, '--container', id.slice(0, 12), '--after', '10m']);
     expect(later.code).toBe(0);
     expect(later.stdout).toMatch(/^incident [0-9a-z]{11} on /);

@@ -2,24 +2,17 @@
  * Issue 3 acceptance for the /proc fallback (`--sources docker,procfs`): a long-running process
  * and a listening socket in a container are recorded, marked as polled (source 'procfs').
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
-import { docker, removeTestContainers, runDetached, uniqueName } from '../helpers/engine.js';
-import { logLines, replayJson, startRecorder, until } from '../helpers/recorder.js';
-import type { Recorder } from '../../recorder/record.js';
+import { docker, runDetached, uniqueName } from '../helpers/engine.js';
+import { logLines, replayJson, until, useRecorders } from '../helpers/recorder.js';
 
-let recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.stop()));
-  recorders = [];
-});
-beforeAll(removeTestContainers);
-afterAll(removeTestContainers);
+const recorders = useRecorders();
 
 describe('/proc polling source (real engine)', () => {
   it('records a long-running process and a listening socket, marked as polled', async () => {
     const store = await tempDir();
-    recorders.push(await startRecorder(store, { sources: ['docker', 'procfs'], pollMs: 300 }));
+    await recorders.start(store, { sources: ['docker', 'procfs'], pollMs: 300 });
     const name = uniqueName('procfs');
     const port = 20000 + Math.floor(Math.random() * 20000);
     const id = await runDetached(name, [], ['sh', '-c', `nc -l -p ${port} & sleep 300`]);
@@ -39,7 +32,7 @@ describe('/proc polling source (real engine)', () => {
   it('says which kernel-level source it chose and why, in one line', async () => {
     const store = await tempDir();
     const before = logLines.length;
-    recorders.push(await startRecorder(store, { sources: ['docker', 'procfs'] }));
+    await recorders.start(store, { sources: ['docker', 'procfs'] });
     const lines = logLines.slice(before).filter((l) => l.includes('kernel-level capture'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/\/proc polling .*short-lived processes are not seen/);

@@ -2,11 +2,10 @@
  * `replay --at T --format json` against a real recording, and the keyframe property over it: the
  * state at t from a keyframe equals the state replayed from the start.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
-import { docker, removeTestContainers, runDetached, uniqueName } from '../helpers/engine.js';
-import { cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
-import type { Recorder } from '../../recorder/record.js';
+import { docker, runDetached, uniqueName } from '../helpers/engine.js';
+import { cli, replayJson, until, useRecorders } from '../helpers/recorder.js';
 import { openLevelStore } from '../../formats/level-store.js';
 import { loadState, atTime } from '../../formats/state-load.js';
 import { P_KEYFRAME, prefixRange, parseTimeKey } from '../../formats/keys.js';
@@ -14,13 +13,7 @@ import { stateJson } from '../../replay/state-json.js';
 import { toRfc3339 } from '../../formats/time.js';
 import { parseRfc3339 } from '../../formats/time.js';
 
-let recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.stop()));
-  recorders = [];
-});
-beforeAll(removeTestContainers);
-afterAll(removeTestContainers);
+const recorders = useRecorders();
 
 type Proc = { argv: string[]; alive: boolean; exit: string | null };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -28,8 +21,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('replay --at (real engine)', () => {
   it('lists the processes alive at T and not those started later; keyframe state equals full replay', async () => {
     const store = await tempDir();
-    const rec = await startRecorder(store, { sources: ['docker', 'procfs'], pollMs: 200, statsIntervalMs: 500, keyframeEvery: 3 });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { sources: ['docker', 'procfs'], pollMs: 200, statsIntervalMs: 500, keyframeEvery: 3 });
     const name = uniqueName('at');
     const id = await runDetached(name, [], ['sh', '-c', 'echo started; sleep 60']);
     await sleep(800);
@@ -64,7 +56,6 @@ describe('replay --at (real engine)', () => {
 
     // The keyframe property over this real recording (stop the recorder to read the store directly).
     await rec.stop();
-    recorders = [];
     const events = await replayJson(store, id);
     const kv = await openLevelStore(store);
     try {

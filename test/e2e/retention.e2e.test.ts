@@ -5,20 +5,13 @@
  * filling the store past --max-size brings it back at or under the size on disk, and the quiet
  * neighbour of the noisy container keeps its history (fair share).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
-import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
+import { docker, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
+import { cli, replayJson, until, useRecorders } from '../helpers/recorder.js';
 import { storeBytes } from '../../recorder/retention-store.js';
-import type { Recorder } from '../../recorder/record.js';
 
-let recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.stop()));
-  recorders = [];
-});
-beforeAll(removeTestContainers);
-afterAll(removeTestContainers);
+const recorders = useRecorders();
 
 type Row = Record<string, unknown>;
 const json = (s: string): Row => JSON.parse(s) as Row;
@@ -28,8 +21,7 @@ const strip = (evs: Row[]): string[] => evs.map((e) => JSON.stringify(e)).sort()
 describe('retention (real engine)', () => {
   it('short retention: quiet events go, the pinned incident window stays complete', async () => {
     const store = await tempDir();
-    const rec = await startRecorder(store, { retention: { retain: 3e6, intervalMs: 3_600_000 } });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { retention: { retain: 3e6, intervalMs: 3_600_000 } });
     const quiet = uniqueName('quiet');
     const qid = await runDetached(quiet, [], ['sh', '-c', 'echo quiet-hello; sleep 300']);
     const crash = uniqueName('crash');
@@ -61,7 +53,6 @@ describe('retention (real engine)', () => {
 
     // Without a recorder, `dashcam gc` applies the settings the recorder saved (3 s).
     await rec.stop();
-    recorders = [];
     await sleep(3200);
     const offline = await cli(['gc', '--store', store]);
     expect(offline.code).toBe(0);
@@ -75,8 +66,7 @@ describe('retention (real engine)', () => {
 
   it('the background pass runs by itself', async () => {
     const store = await tempDir();
-    const rec = await startRecorder(store, { retention: { retain: 2e6, intervalMs: 1000 } });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { retention: { retain: 2e6, intervalMs: 1000 } });
     const quiet = uniqueName('bg');
     const id = await runDetached(quiet, [], ['sh', '-c', 'echo bg-hello; sleep 300']);
     await until(async () => (await replayJson(store, quiet)).some((e) => e.line === 'bg-hello'), 15_000, 'log');
@@ -89,8 +79,7 @@ describe('retention (real engine)', () => {
   it('past --max-size the store comes back at or under the size, and the quiet neighbour keeps its history', async () => {
     const store = await tempDir();
     const maxSize = 24 << 20;
-    const rec = await startRecorder(store, { retention: { maxSize, intervalMs: 3_600_000 } });
-    recorders.push(rec);
+    const rec = await recorders.start(store, { retention: { maxSize, intervalMs: 3_600_000 } });
     const quiet = uniqueName('neighbour');
     const qid = await runDetached(quiet, [], ['sh', '-c', 'for i in 1 2 3 4 5; do echo neighbour-$i; done; sleep 300']);
     await until(async () => (await replayJson(store, quiet)).filter((e) => e.kind === 'log').length === 5, 15_000, 'neighbour logs');

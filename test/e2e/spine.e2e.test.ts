@@ -3,32 +3,20 @@
  * back after they are gone, through the CLI (while the recorder runs: over its query socket;
  * after it stopped: from the store directly).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
-import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
-import type { Recorder } from '../../recorder/record.js';
+import { docker, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
+import { cli, replayJson, until, useRecorders } from '../helpers/recorder.js';
 
-let recorders: Recorder[] = [];
-afterEach(async () => {
-  await Promise.all(recorders.map((r) => r.stop()));
-  recorders = [];
-});
-beforeAll(removeTestContainers);
-afterAll(removeTestContainers);
+const recorders = useRecorders();
 
-async function start(store: string): Promise<Recorder> {
-  const r = await startRecorder(store);
-  recorders.push(r);
-  return r;
-}
 const actions = (evs: Record<string, unknown>[]): string[] => evs.filter((e) => e.kind === 'lifecycle').map((e) => e.action as string);
 const logsOf = (evs: Record<string, unknown>[]): [string, string][] => evs.filter((e) => e.kind === 'log').map((e) => [e.stream as string, e.line as string]);
 
 describe('recording spine (real engine)', () => {
   it('keeps lifecycle, snapshot and logs of a container that exited 3 and was removed, across a recorder restart', async () => {
     const store = await tempDir();
-    const rec = await start(store);
+    const rec = await recorders.start(store);
     const name = uniqueName('exit3');
     const id = await runDetached(name, ['-e', 'DB_PASSWORD=hunter2-very-secret', '-e', 'PLAIN=visible'], ['sh', '-c', 'echo to-stdout; echo to-stderr >&2; echo second-line; exit 3']);
     expect(await waitExit(id)).toBe(3);
@@ -56,15 +44,14 @@ describe('recording spine (real engine)', () => {
     };
     await check(); // over the query socket: the recorder holds the store
     await rec.stop();
-    recorders = [];
     await check(); // directly from the store
-    await start(store);
+    await recorders.start(store);
     await check(); // after a restart
   });
 
   it('records an OOM kill: oom, die 137 and a snapshot saying OOMKilled', async () => {
     const store = await tempDir();
-    await start(store);
+    await recorders.start(store);
     const name = uniqueName('oom');
     const id = await runDetached(name, ['-m', '16m', '--memory-swap', '16m'], ['sh', '-c', 'x=aaaaaaaa; while true; do x=$x$x; done']);
     expect(await waitExit(id)).toBe(137);
@@ -83,13 +70,12 @@ describe('recording spine (real engine)', () => {
 
   it('adopts a container started while the recorder was down and records the gap', async () => {
     const store = await tempDir();
-    const first = await start(store);
+    const first = await recorders.start(store);
     await first.stop();
-    recorders = [];
     const name = uniqueName('while-down');
     const id = await runDetached(name, [], ['sh', '-c', 'echo early; sleep 3; echo late; sleep 30']);
     await new Promise((r) => setTimeout(r, 500));
-    await start(store);
+    await recorders.start(store);
     const evs = await until(async () => {
       const e = await replayJson(store, name);
       return logsOf(e).some(([, l]) => l === 'late') ? e : undefined;
@@ -103,7 +89,7 @@ describe('recording spine (real engine)', () => {
 
   it('stores a 64 KiB line, invalid UTF-8 and 10,000 lines in a second without loss', async () => {
     const store = await tempDir();
-    await start(store);
+    await recorders.start(store);
     const name = uniqueName('logstorm');
     const script = [
       "head -c 65536 /dev/zero | tr '\\0' 'x'; echo",
@@ -131,9 +117,8 @@ describe('recording spine (real engine)', () => {
 
   it('answers an unknown container with a one-line error and a non-zero exit', async () => {
     const store = await tempDir();
-    const rec = await start(store);
+    const rec = await recorders.start(store);
     await rec.stop();
-    recorders = [];
     const r = await cli(['replay', '--store', store, '--container', 'no-such-container', '--format', 'json']);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -2,6 +2,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { removeTestContainers } from './engine.js';
 import { record, type Recorder } from '../../recorder/record.js';
 import { createLogger } from '../../recorder/logger.js';
 import type { RecordOptions } from '../../recorder/record-options.js';
@@ -73,4 +75,24 @@ export function recorderReady(p: ChildProcess, ms = 20_000): Promise<void> {
 /** Resolves when a spawned process has exited. */
 export function exited(p: ChildProcess): Promise<void> {
   return new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+}
+
+/**
+ * The hooks every e2e file needs: this file's containers removed before and after, and every
+ * recorder started through `start` stopped after each test (stopping twice is harmless).
+ */
+export function useRecorders(): { start(store: string, opts?: Partial<RecordOptions>): Promise<Recorder> } {
+  const running: Recorder[] = [];
+  beforeAll(removeTestContainers);
+  afterAll(removeTestContainers);
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
+  return {
+    async start(store, opts = {}) {
+      const r = await startRecorder(store, opts);
+      running.push(r);
+      return r;
+    },
+  };
 }

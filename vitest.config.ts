@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { RunLastSequencer } from './test/run-last-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: false,
     globalSetup: ['test/global-setup.ts'],
+    // zz-* files stop the shared engine: always last.
+    sequence: { sequencer: RunLastSequencer },
   },
 });

@@ -20,7 +20,9 @@ export interface RecorderChild {
 
 /** Starts `dashcam record` and resolves once it logs that it is recording (all sources started). */
 export async function startRecorderChild(store: string, sources: string, extra: string[] = [], timeoutMs = 180_000): Promise<RecorderChild> {
-  const child = spawn(process.execPath, [MAIN, 'record', '--store', store, '--sources', sources, '--stats-interval', '0', ...extra], {
+  // DASHCAM_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the recorder alone.
+  const nodeArgs = (process.env.DASHCAM_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'record', '--store', store, '--sources', sources, '--stats-interval', '0', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log: string[] = [];

@@ -38,8 +38,11 @@ export interface Manifest {
   incidents: ManifestIncident[];
   filters: Record<string, unknown>;
   redaction: { profile: 'default' | 'strict'; applied: RedactionInfo[] };
-  /** Name of the events part and its compression. */
-  events: { part: string; compression: 'br' | 'gzip' };
+  /**
+   * Name of the events part, its compression and (since 0.1) its size decompressed: readers
+   * inflate no further than that, so a decompression bomb fails instead of filling memory.
+   */
+  events: { part: string; compression: 'br' | 'gzip'; bytes?: number };
   parts: PartInfo[];
   signer?: { alg: 'ed25519'; keyId: string; publicKey: string };
   manifestSha256: string;
@@ -92,6 +95,8 @@ export function parseManifest(raw: Buffer, readerVersion: string): Manifest {
   if (!Array.isArray(m.containers) || typeof m.events?.part !== 'string' || typeof m.counts?.events !== 'number') throw corrupt('missing containers, events or counts');
   if (m.events.compression !== 'br' && m.events.compression !== 'gzip') throw corrupt(`unknown events compression ${JSON.stringify(m.events.compression)}`);
   if (typeof m.eventFormatVersion !== 'number') throw corrupt('missing eventFormatVersion');
+  const eb = m.events.bytes;
+  if (eb !== undefined && !(typeof eb === 'number' && Number.isSafeInteger(eb) && eb >= 0)) throw corrupt(`bad events.bytes ${JSON.stringify(eb)}`);
   const bad = badManifestField(m as Record<string, unknown>);
   if (bad) throw corrupt(`bad ${bad}`);
   if (m.eventFormatVersion > FORMAT_VERSION) {

@@ -5,6 +5,7 @@
  */
 import { brotliDecompress, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { kMaxLength } from 'node:buffer';
 import type { KeyObject } from 'node:crypto';
 import { FormatError } from './errors.js';
 import { readTar } from './bundle-tar.js';
@@ -110,12 +111,19 @@ export function checkError(r: CheckResult): FormatError | undefined {
 
 /** The decompressed events part. */
 export async function eventsBytes(b: OpenedBundle): Promise<Buffer> {
-  const { part, compression } = b.manifest.events;
+  const { part, compression, bytes } = b.manifest.events;
   const data = b.parts.get(part);
   if (!data) throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: events part ${part} is missing`);
+  // Inflate no further than the manifest declares (one byte more, to notice a longer stream):
+  // a tiny part that inflates to gigabytes fails here rather than exhausting memory.
+  const opts = bytes === undefined ? {} : { maxOutputLength: Math.max(1, Math.min(bytes + 1, kMaxLength)) };
+  let out: Buffer;
   try {
-    return compression === 'br' ? await unbrotli(data) : await ungzip(data);
+    out = compression === 'br' ? await unbrotli(data, opts) : await ungzip(data, opts);
   } catch (err) {
-    throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: ${part} does not decompress (${(err as Error).message})`, { cause: err });
+    const big = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new FormatError('BUNDLE_CORRUPT', big ? `corrupt bundle: ${part} inflates beyond the ${bytes} bytes the manifest declares` : `corrupt bundle: ${part} does not decompress (${(err as Error).message})`, { cause: err });
   }
+  if (bytes !== undefined && out.length !== bytes) throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: ${part} inflates to ${out.length} bytes, the manifest declares ${bytes}`);
+  return out;
 }

@@ -7,8 +7,8 @@
 import { Packr } from 'msgpackr';
 import { FormatError } from './errors.js';
 import { KINDS, KIND_BY_NUM, SOURCES, SOURCE_NUM, type DashEvent, type Kind, type KindSpec } from './schema.js';
-import { parseTimeKey } from './keys.js';
-import { badEventField } from './value-check.js';
+import { CID_BYTES, EVENT_KEY_BYTES, cidFromBytes, parseTimeKey, type TimeKeyParts } from './keys.js';
+import { MAX_TIME, badEventField } from './value-check.js';
 
 // One packer for the process: plain msgpack (no msgpackr records), so any msgpack reader can
 // decode a bundle's parts; Uint8Array round-trips as bin.
@@ -62,12 +62,36 @@ export function decodeValue(value: Uint8Array, time: number, seq: number, contai
   return ev as unknown as DashEvent;
 }
 
-/** Latest time a Date (and so RFC 3339 output) can hold, in microseconds. */
-const MAX_TIME = 8.64e18;
+/*
+ * The key's container as hex, remembered from the previous key: a range read is one container, so
+ * the 64-character string is built once per range instead of once per event (bench/replay-seek.ts).
+ */
+const TWO32 = 0x1_0000_0000;
+let lastCid = new Uint8Array(CID_BYTES);
+let lastContainer = '';
+
+function containerOfKey(k: Uint8Array): string {
+  for (let i = 0; i < CID_BYTES; i++) {
+    if (k[1 + i] !== lastCid[i]) {
+      lastContainer = cidFromBytes(k);
+      lastCid = Uint8Array.prototype.slice.call(k, 1, 1 + CID_BYTES);
+      return lastContainer;
+    }
+  }
+  return lastContainer;
+}
+const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+
+/** parseTimeKey() without its per-call allocations. */
+function keyParts(k: Uint8Array): TimeKeyParts {
+  if (k.length !== EVENT_KEY_BYTES) return parseTimeKey(k); // throws STORE_CORRUPT
+  const at = 1 + CID_BYTES;
+  return { container: containerOfKey(k), time: u32(k, at) * TWO32 + u32(k, at + 4), seq: u32(k, at + 8) * TWO32 + u32(k, at + 12) };
+}
 
 /** Decodes a stored entry; a damaged one fails with DECODE naming where it is (container, time, seq). */
 export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
-  const { container, time, seq } = parseTimeKey(key);
+  const { container, time, seq } = keyParts(key);
   try {
     if (time > MAX_TIME) throw new FormatError('DECODE', `time ${time} µs is beyond any date`);
     return decodeValue(value, time, seq, container);
@@ -75,6 +99,17 @@ export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
     if (!(err instanceof FormatError)) throw err;
     throw new FormatError(err.code, `damaged event at container ${container || '(host)'} time ${time} seq ${seq}: ${err.message}`, { cause: err.cause ?? err });
   }
+}
+
+/**
+ * The kind number of a stored event value without decoding it (`[kind, source, ...]` as msgpack:
+ * a fixarray or array16 header, then a positive fixint), or -1 when the header is anything else.
+ * Lets a reader skip values it does not want (the host's non-gap events) at one byte each.
+ */
+export function kindOfValue(v: Uint8Array): number {
+  const h = v[0];
+  const k = h !== undefined && h >= 0x90 && h <= 0x9f ? v[1] : h === 0xdc ? v[3] : undefined;
+  return k !== undefined && k < 0x80 ? k : -1;
 }
 
 /** Generic msgpack for records (containers, incidents, meta, keyframes). */

@@ -17,6 +17,14 @@ import { damagedTables, hasLevelFiles, listTables } from './table-check.js';
 
 type DB = ClassicLevel<Uint8Array, Uint8Array>;
 const CHUNK = 1000;
+/**
+ * Bytes per `nextv` (classic-level stops a chunk at this many bytes, default 16 KiB: ~150 events,
+ * so a million-event scan paid ~6,700 round trips to LevelDB's thread). Range reads with a small
+ * limit (keyframe probes, whose values are large) keep the default so they read no more than one.
+ */
+const CHUNK_BYTES = 256 * 1024;
+const SMALL_CHUNK_BYTES = 16 * 1024;
+const SMALL_LIMIT = 16;
 
 /**
  * LevelDB tuning, measured with bench/ingest.ts: bigger blocks give Snappy and the key prefix
@@ -54,6 +62,11 @@ export async function openLevelStore(dir: string, opts: OpenOptions = {}): Promi
 }
 
 async function openDb(dir: string, create: boolean): Promise<DB> {
+  // Without CURRENT, LevelDB would create a fresh database here and then delete the existing
+  // tables as obsolete: a damaged store must never be "created" over.
+  if (create && !(await stat(join(dir, 'CURRENT')).catch(() => undefined)) && (await hasLevelFiles(dir))) {
+    throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (its CURRENT file is missing); try: dashcam repair --store ${dir}`);
+  }
   const db: DB = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open({ createIfMissing: create, ...TUNING });
@@ -121,21 +134,30 @@ export class LevelStore implements KVWriter {
     }
   }
 
+  /**
+   * A long scan reads ahead: once the consumer asks for a second chunk, the next `nextv` runs on
+   * LevelDB's thread while the consumer decodes the current one (measured with
+   * bench/replay-seek.ts: the main thread otherwise idles on every chunk). Short reads (a probe
+   * with a small limit, the first chunk of the event list) never read further than asked.
+   */
   async *chunks(range: KVRange): AsyncIterable<KVEntry[]> {
     if (this.#reopening) await this.#reopening;
-    const it = this.#db.iterator({ ...range, limit: range.limit ?? -1 });
+    const small = range.limit !== undefined && range.limit >= 0 && range.limit <= SMALL_LIMIT;
+    const it = this.#db.iterator({ ...range, limit: range.limit ?? -1, highWaterMarkBytes: small ? SMALL_CHUNK_BYTES : CHUNK_BYTES });
+    const next = (): Promise<KVEntry[]> => (it.nextv(CHUNK) as Promise<KVEntry[]>).catch((err: unknown) => { throw translate(err, this.location); });
+    let ahead: Promise<KVEntry[]> | undefined;
     try {
-      for (;;) {
-        let items: KVEntry[];
-        try {
-          items = (await it.nextv(CHUNK)) as KVEntry[];
-        } catch (err) {
-          throw translate(err, this.location);
-        }
-        if (items.length === 0) return;
+      let items = await next();
+      for (let n = 0; items.length > 0; n++) {
+        // Read ahead from the second chunk on; the first may be all a short read wants.
+        if (n > 0) ahead = next();
         yield items;
+        items = ahead ? await ahead : await next();
+        ahead = undefined;
       }
     } finally {
+      // A read still in flight must end before the iterator closes.
+      if (ahead) await ahead.catch(() => undefined);
       await it.close();
     }
   }

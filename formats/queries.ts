@@ -20,9 +20,15 @@ export async function listContainers(kv: KVReader): Promise<ContainerRecord[]> {
   return out;
 }
 
+/** The text part of a key for a message: as is when plain ASCII, else hex (it may be damaged). */
+function keyText(k: Uint8Array, from = 1): string {
+  const b = Buffer.from(k).subarray(from);
+  return /^[\x21-\x7e]*$/.test(b.toString('latin1')) ? b.toString('latin1') : `0x${b.toString('hex')}`;
+}
+
 /** A container record read from its `c|` key, named by that key in any error. */
 function containerRecordAt(k: Uint8Array, v: Uint8Array): ContainerRecord {
-  const what = `container record ${Buffer.from(k).subarray(1).toString('latin1')}`;
+  const what = `container record ${keyText(k)}`;
   return checkContainerRecord(unpack(v, what), what);
 }
 
@@ -75,7 +81,7 @@ export async function listIncidents(kv: KVReader): Promise<IncidentRecord[]> {
   const out: IncidentRecord[] = [];
   for await (const chunk of kv.chunks(prefixRange(P_INCIDENT))) {
     for (const [k, v] of chunk) {
-      const what = `incident record ${Buffer.from(k).subarray(9).toString('latin1')}`;
+      const what = `incident record ${keyText(k, 9)}`;
       out.push(checkIncidentRecord(unpack(v, what), what));
     }
   }

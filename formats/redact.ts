@@ -22,12 +22,27 @@ export function redactedMarker(value: string, key: RedactKey): string {
   return `[REDACTED hmac:${h}]`;
 }
 
-/** "NAME=value" → "NAME=[REDACTED …]" when NAME looks secret. */
+/** The password of a URL's userinfo (`postgres://app:PASSWORD@db/app`), whatever the variable's name. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*):(?!\[REDACTED)([^\s@/]+)@/gi;
+/**
+ * Tokens recognisable by their own shape, whatever the variable's name: GitHub, GitLab, Slack,
+ * Stripe live keys, JWTs. (`DATABASE_URL`, `GH`, `SLACK` names say nothing; the values do.)
+ */
+const TOKEN_VALUE = /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_live_[A-Za-z0-9]{20,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g;
+
+/** A value with URL passwords and recognisable tokens replaced by markers; the rest kept. */
+export function redactSecretValues(value: string, key: RedactKey): string {
+  return value
+    .replace(URL_PASSWORD, (_m, head: string, pw: string) => `${head}:${redactedMarker(pw, key)}@`)
+    .replace(TOKEN_VALUE, (t) => redactedMarker(t, key));
+}
+
+/** "NAME=value" → "NAME=[REDACTED …]" when NAME looks secret; else secrets recognisable in the value. */
 export function redactEnvEntry(entry: string, key: RedactKey): string {
   const eq = entry.indexOf('=');
   if (eq <= 0) return entry;
   const name = entry.slice(0, eq);
-  return SECRET_NAME.test(name) ? `${name}=${redactedMarker(entry.slice(eq + 1), key)}` : entry;
+  return SECRET_NAME.test(name) ? `${name}=${redactedMarker(entry.slice(eq + 1), key)}` : `${name}=${redactSecretValues(entry.slice(eq + 1), key)}`;
 }
 
 /** Returns a redacted copy of a Docker inspect document (the input is left untouched). */

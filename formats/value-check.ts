@@ -9,7 +9,7 @@ import { FormatError } from './errors.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
 import type { Kind } from './schema.js';
 
-type FieldType = 'string' | 'number' | 'bytes' | 'strings' | 'scalars' | 'object' | 'numberOrTrue';
+type FieldType = 'string' | 'number' | 'time' | 'bytes' | 'strings' | 'scalars' | 'object' | 'timeOrTrue';
 
 /** Types of event fields by name (a name means the same thing in every kind that has it). */
 const FIELD_TYPES: Record<string, FieldType> = {
@@ -18,11 +18,11 @@ const FIELD_TYPES: Record<string, FieldType> = {
   procKey: 'string', parentKey: 'string', vpid: 'number', comm: 'string', exitCode: 'number', signal: 'number',
   op: 'string', proto: 'string', local: 'string', remote: 'string', family: 'number', state: 'string',
   path: 'string', newPath: 'string', flags: 'number', mode: 'number',
-  stream: 'string', line: 'bytes', engineTime: 'numberOrTrue', truncated: 'number',
+  stream: 'string', line: 'bytes', engineTime: 'timeOrTrue', truncated: 'number',
   cpuPercent: 'number', cpuTotalNs: 'number', memUsage: 'number', memLimit: 'number', netRx: 'number', netTx: 'number',
   blkRead: 'number', blkWrite: 'number', pids: 'number',
   id: 'string', trigger: 'string', severity: 'string', title: 'string', windowStart: 'number', windowEnd: 'number',
-  note: 'string', rule: 'string', lost: 'number', from: 'number', to: 'number', detail: 'string', args: 'scalars',
+  note: 'string', rule: 'string', lost: 'number', from: 'time', to: 'time', detail: 'string', args: 'scalars',
 };
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -31,7 +31,8 @@ function fits(t: FieldType, v: unknown): boolean {
   switch (t) {
     case 'string': return typeof v === 'string';
     case 'number': return typeof v === 'number';
-    case 'numberOrTrue': return typeof v === 'number' || v === true;
+    case 'time': return time(v);
+    case 'timeOrTrue': return v === true || time(v);
     case 'bytes': return v instanceof Uint8Array;
     case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string');
     case 'object': return isPlain(v);
@@ -63,6 +64,10 @@ export function badEventField(ev: Record<string, unknown>, kind: Kind, fields: r
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+/** Latest time a Date (and so RFC 3339 output) can hold, in microseconds. */
+export const MAX_TIME = 8.64e18;
+const time = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= MAX_TIME;
+const optTime = (v: unknown): boolean => v === undefined || time(v);
 const optStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
 const optNum = (v: unknown): boolean => v === undefined || num(v);
 const optBool = (v: unknown): boolean => v === undefined || typeof v === 'boolean';
@@ -80,8 +85,10 @@ export function checkContainerRecord(v: unknown, what: string): ContainerRecord 
   if (!optStrs(v.names)) fail(what, 'names');
   if (typeof v.image !== 'string') fail(what, 'image');
   if (typeof v.state !== 'string') fail(what, 'state');
-  for (const f of ['firstSeen', 'lastSeen', 'events', 'bytes'] as const) if (!num(v[f])) fail(what, f);
-  for (const f of ['exitCode', 'startedAt', 'finishedAt'] as const) if (!optNum(v[f])) fail(what, f);
+  for (const f of ['firstSeen', 'lastSeen'] as const) if (!time(v[f])) fail(what, f);
+  for (const f of ['events', 'bytes'] as const) if (!num(v[f])) fail(what, f);
+  for (const f of ['startedAt', 'finishedAt'] as const) if (!optTime(v[f])) fail(what, f);
+  if (!optNum(v.exitCode)) fail(what, 'exitCode');
   for (const f of ['imageId', 'command'] as const) if (!optStr(v[f])) fail(what, f);
   for (const f of ['oomKilled', 'removed', 'tty'] as const) if (!optBool(v[f])) fail(what, f);
   if (v.labels !== undefined && !(isPlain(v.labels) && Object.values(v.labels).every((x) => typeof x === 'string'))) fail(what, 'labels');
@@ -92,9 +99,9 @@ export function checkContainerRecord(v: unknown, what: string): ContainerRecord 
 export function checkIncidentRecord(v: unknown, what: string): IncidentRecord {
   if (!isPlain(v)) fail(what, '(record)');
   for (const f of ['id', 'container', 'trigger', 'severity', 'title'] as const) if (typeof v[f] !== 'string') fail(what, f);
-  for (const f of ['time', 'windowStart', 'windowEnd', 'pinUntil'] as const) if (!num(v[f])) fail(what, f);
+  for (const f of ['time', 'windowStart', 'windowEnd', 'pinUntil'] as const) if (!time(v[f])) fail(what, f);
   for (const f of ['note', 'rule'] as const) if (!optStr(v[f])) fail(what, f);
-  if (!optNum(v.unpinned)) fail(what, 'unpinned');
+  if (!optTime(v.unpinned)) fail(what, 'unpinned');
   for (const f of ['merged', 'triggers'] as const) if (!optStrs(v[f])) fail(what, f);
   return v as unknown as IncidentRecord;
 }

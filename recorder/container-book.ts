@@ -17,8 +17,8 @@ const STATE_BY_ACTION: Record<string, string> = {
   die: 'exited', destroy: 'removed',
 };
 
-/** Removed containers stay in memory this long (late events still update their record). */
-const EVICT_AFTER_US = 5 * 60e6;
+/** Removed containers stay in memory this long by default (late events still update their record). */
+export const EVICT_AFTER_MS = 5 * 60_000;
 const EVICT_SCAN_MS = 10_000;
 const MAX_TOMBSTONES = 100_000;
 
@@ -29,6 +29,13 @@ export class ContainerBook {
   #lastScan = 0;
   readonly #dirty = new Set<string>();
   #newNames: KVEntry[] = [];
+  readonly #evictAfterUs: number;
+  readonly #scanMs: number;
+
+  constructor(evictAfterMs = EVICT_AFTER_MS) {
+    this.#evictAfterUs = evictAfterMs * 1000;
+    this.#scanMs = Math.min(EVICT_SCAN_MS, evictAfterMs);
+  }
 
   /** Seeds the book with records already in the store (recorder restart). */
   load(records: Iterable<ContainerRecord>): void {
@@ -118,17 +125,19 @@ export class ContainerBook {
       if (r) out.push([containerKey(id), pack(r)]);
     }
     this.#dirty.clear();
-    this.#evict();
+    this.sweep();
     return out;
   }
 
-  #evict(): void {
+  /** Evicts removed containers seen last before the horizon (at most one scan per interval). */
+  sweep(): void {
     const now = Date.now();
-    if (now - this.#lastScan < EVICT_SCAN_MS) return;
+    if (now - this.#lastScan < this.#scanMs) return;
     this.#lastScan = now;
-    const horizon = now * 1000 - EVICT_AFTER_US;
+    const horizon = now * 1000 - this.#evictAfterUs;
     for (const r of this.#records.values()) {
-      if (r.removed && r.lastSeen < horizon) {
+      // A dirty record still has to reach the store: it goes at the next scan.
+      if (r.removed && r.lastSeen < horizon && !this.#dirty.has(r.id)) {
         this.#records.delete(r.id);
         this.#tombstone(r.id);
       }

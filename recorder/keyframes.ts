@@ -66,7 +66,11 @@ export class KeyframeWriter {
   }
 
   readonly observe: Observer = (ev, out) => {
-    if (ev.container === '' || this.#skip.has(ev.container)) return;
+    if (ev.container === '') return;
+    if (this.#skip.has(ev.container)) {
+      if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#skip.delete(ev.container);
+      return;
+    }
     let t = this.#tracks.get(ev.container);
     if (!t) this.#tracks.set(ev.container, (t = this.#track(ev.container)));
     if (before(ev, t.state)) return this.#late(t, ev, out);
@@ -125,6 +129,21 @@ export class KeyframeWriter {
     }
     this.#tracks.delete(ev.container);
     this.#skip.add(ev.container);
+  }
+
+  /**
+   * Releases the buffers of quiet containers by the wall clock (a pipeline sweeper): without it,
+   * the last events of a container that went silent (its destroy, which drops its track) would
+   * wait for some other container's events to move the watermark.
+   */
+  readonly sweep = (out: KVEntry[], now: number): void => {
+    const wm = now - this.#opts.latenessMicros;
+    for (const t of [...this.#tracks.values()]) if (t.buf.length > t.head) this.#release(t, wm, out);
+  };
+
+  /** Per-container state held (for the leak test). */
+  footprint(): Record<string, number> {
+    return { keyframeTracks: this.#tracks.size, keyframeSkip: this.#skip.size };
   }
 
   /** Writes a keyframe for every container with unwritten applied events (the recorder stops). */

@@ -10,7 +10,11 @@ export function createLogger(opts: { verbose?: boolean; quiet?: boolean; write?:
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   const line = (level: string, msg: string): void => {
     // Messages may quote container-controlled text: keep them on one line with no control bytes.
-    const safe = msg.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    // C1 controls (U+009B is a CSI) and bidi overrides too, as replay's safeText does.
+    const safe = msg.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+      const n = c.charCodeAt(0);
+      return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+    });
     write(`${new Date().toISOString()} ${level} ${safe}\n`);
   };
   return {

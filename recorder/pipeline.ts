@@ -24,6 +24,8 @@ export interface PipelineOptions {
   /** Events held in memory at most (pending + in flight); beyond it they are counted as lost. */
   maxQueue: number;
   version: string;
+  /** Removed containers leave memory this long after their last event (ContainerBook). */
+  evictAfterMs?: number;
 }
 /** Consecutive failed writes after which the store is reopened. */
 const REOPEN_AFTER = 3;
@@ -31,13 +33,19 @@ export const PIPELINE_DEFAULTS: PipelineOptions = { batchSize: 4096, flushMs: 10
 
 /** Observers see every stamped event (keyframes, incident rules); they may add puts. */
 export type Observer = (ev: DashEvent, out: KVEntry[]) => void;
+/** Called every second with the wall clock (µs), so state held for quiet containers is released. */
+export type Sweeper = (out: KVEntry[], now: number) => void;
+/** How often sweepers run and removed containers are evicted. */
+const SWEEP_MS = 1000;
 
 export class Pipeline implements Sink {
   readonly #kv: KVWriter;
   readonly #opts: PipelineOptions;
   readonly #log: Logger;
-  readonly book = new ContainerBook();
+  readonly book: ContainerBook;
   readonly #observers: Observer[] = [];
+  readonly #sweepers: Sweeper[] = [];
+  readonly #sweepTimer: NodeJS.Timeout;
   readonly #cids = new Map<string, Uint8Array>();
   #seq = 0;
   #pending: KVEntry[] = [];
@@ -62,6 +70,9 @@ export class Pipeline implements Sink {
     this.#opts = opts;
     this.#log = log;
     this.#seq = seq;
+    this.book = new ContainerBook(opts.evictAfterMs);
+    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_MS);
+    this.#sweepTimer.unref();
     const start = nowMicros();
     this.#run = { start, heartbeat: start, pid: process.pid, host: hostname(), version: opts.version };
     this.#runKey = metaKey(`run/${String(start).padStart(17, '0')}`);
@@ -77,6 +88,24 @@ export class Pipeline implements Sink {
 
   addObserver(o: Observer): void {
     this.#observers.push(o);
+  }
+
+  addSweeper(s: Sweeper): void {
+    this.#sweepers.push(s);
+  }
+
+  #sweep(): void {
+    if (this.#closed) return;
+    this.book.sweep();
+    const n = this.#pending.length;
+    const now = nowMicros();
+    for (const s of this.#sweepers) s(this.#pending, now);
+    if (this.#pending.length > n && !this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
+  }
+
+  /** Sizes of per-container state, for `status` and the leak test. */
+  footprint(): Record<string, number> {
+    return { book: this.book.size };
   }
 
   emit(input: NewEvent): void {
@@ -100,6 +129,7 @@ export class Pipeline implements Sink {
     this.stats.events++;
     this.book.observe(ev, value.length);
     for (const o of this.#observers) o(ev, this.#pending);
+    if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#cids.delete(ev.container);
     if (this.#pending.length >= this.#opts.batchSize) this.#kick();
     else if (!this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
   }
@@ -193,6 +223,7 @@ export class Pipeline implements Sink {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweepTimer);
     this.#closed = true; // no new events; the drain loop gives up after a few failed attempts
     await this.flush();
     this.#run.stop = nowMicros();

@@ -1,7 +1,8 @@
 /**
  * LevelDB lets one process hold a store. While the recorder runs, it serves reads of its store
  * (and a few commands: status, gc, mark) over a unix socket in the store directory, which is
- * owner-only (0700 directory, 0600 socket), so only root or the configured group can query it.
+ * owner-only (0700 directory, 0600 socket), so only root or the configured group can query it
+ * (with --socket-group: 0710 directory, 0660 socket, both in that group).
  * The protocol is in formats/frames.ts.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -25,7 +26,13 @@ export async function startQueryServer(kv: KVReader, dir: string, commands: Comm
     server.listen(path, () => resolve());
   });
   await chmod(path, gid === undefined ? 0o600 : 0o660);
-  if (gid !== undefined) await chown(path, 0, gid);
+  if (gid !== undefined) {
+    await chown(path, 0, gid);
+    // The group must also pass through the 0700 store directory to reach the socket: give it
+    // search (x) only, so it can open the socket by name but not list or read the store's files.
+    await chown(dir, process.getuid?.() ?? 0, gid);
+    await chmod(dir, 0o710);
+  }
   return server;
 }
 

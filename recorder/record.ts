@@ -15,7 +15,7 @@ import { Pipeline } from './pipeline.js';
 import { createLogger, type Logger } from './logger.js';
 import { DockerSource } from './docker/docker-source.js';
 import { startQueryServer, stopQueryServer } from './query-server.js';
-import { chooseKernelSource } from './kernel-source.js';
+import { chooseKernelSource, startKernelSource } from './kernel-source.js';
 import type { CaptureSource } from './source.js';
 import { RECORD_DEFAULTS, type RecordOptions } from './record-options.js';
 import { VERSION } from './version.js';
@@ -27,6 +27,8 @@ export interface Recorder {
   readonly sources: CaptureSource[];
   /** Incident engine, Falco listener, retention (issue 5). */
   readonly incidents: IncidentServices;
+  /** Sizes of every per-container map the recorder holds (issue 8: no leak across churn). */
+  footprint(): Record<string, number>;
   stop(): Promise<void>;
   /** Resolves when the recorder has stopped. */
   readonly done: Promise<void>;
@@ -69,10 +71,12 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   const seq = (await getMeta<number>(kv, 'seq')) ?? 0;
   const prev = await lastRun(kv);
   const redactKey = await loadRedactKey(kv);
-  const pipeline = await Pipeline.open(kv, { flushMs: opts.flushMs, batchSize: opts.batchSize, maxQueue: opts.maxQueue, version: VERSION }, log, seq);
+  const pipeline = await Pipeline.open(kv, { flushMs: opts.flushMs, batchSize: opts.batchSize, maxQueue: opts.maxQueue, version: VERSION, evictAfterMs: opts.containerEvictMs }, log, seq);
   pipeline.book.load(await listContainers(kv));
   // Keyframes: the same reducer replay uses, resumed from the store for containers still present.
-  pipeline.addObserver((await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery })).observe);
+  const keyframes = await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery });
+  pipeline.addObserver(keyframes.observe);
+  pipeline.addSweeper(keyframes.sweep);
   if (prev) log.info(`previous run ${prev.stop ? 'stopped cleanly' : 'ended without a clean stop'}; recording the gap since then`);
 
   const docker = new DockerSource({
@@ -109,7 +113,11 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     await kv.close();
     throw err;
   }
-  for (const s of sources) await s.start(pipeline);
+  for (let i = 0; i < sources.length; i++) {
+    const s = sources[i]!;
+    if (s === kernel) sources[i] = await startKernelSource(s, opts, docker, pipeline, log);
+    else await s.start(pipeline);
+  }
   log.info(`recording to ${opts.store} (sources: ${sources.map((s) => s.name).join(', ')})`);
 
   let resolveDone!: () => void;
@@ -140,6 +148,11 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { pipeline, sources, incidents, stop, done };
+  const footprint = (): Record<string, number> => {
+    const out: Record<string, number> = { ...pipeline.footprint(), ...keyframes.footprint(), ...incidents.engine.footprint() };
+    for (const s of sources) Object.assign(out, s.footprint?.());
+    return out;
+  };
+  return { pipeline, sources, incidents, footprint, stop, done };
 }
 

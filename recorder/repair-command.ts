@@ -8,7 +8,8 @@ import { stat } from 'node:fs/promises';
 import { openLevelStore, repairLevelStore } from '../formats/level-store.js';
 import { FormatError } from '../formats/errors.js';
 import { listContainers } from '../formats/queries.js';
-import { P_EVENT, prefixRange } from '../formats/keys.js';
+import { P_EVENT, nameKey, prefixRange } from '../formats/keys.js';
+import type { KVEntry } from '../formats/kv.js';
 
 export async function repairCommand(opts: { store: string }, out: Writable): Promise<void> {
   const st = await stat(opts.store).catch(() => undefined);
@@ -22,12 +23,24 @@ export async function repairCommand(opts: { store: string }, out: Writable): Pro
     }
     throw new FormatError('STORE_IO', `repair of ${opts.store} failed: ${(err as Error).message}`, { cause: err });
   }
-  const kv = await openLevelStore(opts.store);
+  // The format record lives in the last table (meta keys sort last): if that table was lost,
+  // what survived was still written by a dashcam of this format line, so the record is restored.
+  let restored = false;
+  const kv = await openLevelStore(opts.store).catch(async (err: unknown) => {
+    if (!(err instanceof FormatError) || !/no format version record|empty/.test(err.message)) throw err;
+    restored = true;
+    return openLevelStore(opts.store, { create: true });
+  });
   try {
     const containers = await listContainers(kv);
+    // The name index sorts after the events, in the last tables: rebuild it from the container
+    // records that survived, so `replay --container NAME` finds them again.
+    const names: KVEntry[] = [];
+    for (const c of containers) for (const n of new Set([...c.names, c.name].filter(Boolean))) names.push([nameKey(n, c.id), new Uint8Array(0)]);
+    if (names.length) await kv.write(names);
     let events = 0;
     for await (const chunk of kv.chunks(prefixRange(P_EVENT))) events += chunk.length;
-    out.write(`repaired ${opts.store}: ${events} events of ${containers.length} containers readable\n`);
+    out.write(`repaired ${opts.store}: ${events} events of ${containers.length} containers readable${restored ? ' (the format record was lost and has been rewritten)' : ''}\n`);
   } finally {
     await kv.close();
   }

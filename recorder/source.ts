@@ -19,6 +19,8 @@ export interface CaptureSource {
   start(sink: Sink): Promise<void>;
   stop(): Promise<void>;
   health(): SourceHealth;
+  /** Sizes of the per-container maps it holds (the churn test checks they return to baseline). */
+  footprint?(): Record<string, number>;
 }
 
 /** A running container as the engine reports it; kernel sources attribute by its namespaces. */

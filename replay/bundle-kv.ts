@@ -12,7 +12,7 @@ import { FormatError } from '../formats/errors.js';
 import { checkContainerRecord } from '../formats/value-check.js';
 import { pack, unpack } from '../formats/codec.js';
 import { containerKey, metaKey, nameKey } from '../formats/keys.js';
-import { FORMAT_VERSION, isContainerId } from '../formats/schema.js';
+import { FORMAT_VERSION } from '../formats/schema.js';
 import { CONTAINERS_PART, type Manifest } from '../formats/bundle-manifest.js';
 import { indexEntries } from '../formats/bundle-entries.js';
 import { checkBundle, checkError, eventsBytes, openBundleBytes, type CheckResult, type OpenedBundle } from '../formats/bundle-reader.js';
@@ -105,7 +105,7 @@ export function decodeContainers(b: OpenedBundle): ContainerRecord[] {
   } catch (err) {
     throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: ${CONTAINERS_PART} does not decode`, { cause: err });
   }
-  if (!Array.isArray(recs) || !recs.every((r) => typeof r === 'object' && r !== null && isContainerId((r as ContainerRecord).id))) {
+  if (!Array.isArray(recs)) {
     throw new FormatError('BUNDLE_CORRUPT', `corrupt bundle: ${CONTAINERS_PART} is not a list of container records`);
   }
   try {

@@ -42,7 +42,7 @@ export interface ExportResult { path: string; bytes: number; events: number; sha
 
 export const RECORDER_REDACTION: RedactionInfo = {
   name: 'env-secrets', by: 'recorder',
-  what: 'environment values whose names look secret (PASSWORD, TOKEN, KEY, ...) in snapshots, replaced by a stable [REDACTED ...] marker when recorded',
+  what: 'environment values whose names look secret (PASSWORD, TOKEN, KEY, ...), and URL passwords and recognisable tokens (ghp_, glpat-, xox?-, JWT) in any environment value, in snapshots, replaced by a stable [REDACTED ...] marker when recorded',
 };
 
 export async function exportBundle(opts: ExportOptions, out: Writable): Promise<ExportResult> {
@@ -103,7 +103,7 @@ async function writeBundle(kv: KVReader, sel: Selection, records: ContainerRecor
     incidents: sel.incidents.map((i) => ({ id: i.id, time: toRfc3339(i.time), container: i.container, trigger: i.trigger, severity: i.severity, title: redactor ? redactor.text(i.title) : i.title })),
     filters: sel.filters,
     redaction: { profile: opts.redact, applied },
-    events: { part: EVENTS_PART, compression: 'br' },
+    events: { part: EVENTS_PART, compression: 'br', bytes: writer.rawBytes },
   }, [{ name: CONTAINERS_PART, data: pack(records) }, { name: EVENTS_PART, data: events }], key);
   return { path: written.path, bytes: written.bytes, events: writer.events, sha256: written.sha256 };
 }

@@ -15,7 +15,17 @@ export async function openStoreForReading(dir: string): Promise<OpenedStore> {
   try {
     return { kv: await openLevelStore(dir) };
   } catch (err) {
-    if (!(err instanceof FormatError) || err.code !== 'STORE_LOCKED') throw err;
+    // A member of the recorder's --socket-group may not open the store's files, only its socket.
+    const denied = err instanceof FormatError && err.code === 'STORE_IO' && /permission denied|EACCES/i.test(err.message);
+    if (!(err instanceof FormatError) || (err.code !== 'STORE_LOCKED' && !denied)) throw err;
+    if (denied) {
+      try {
+        const remote = await RemoteKV.connect(join(dir, SOCKET_NAME));
+        return { kv: remote, remote };
+      } catch {
+        throw err;
+      }
+    }
   }
   try {
     const remote = await RemoteKV.connect(join(dir, SOCKET_NAME));

@@ -10,6 +10,7 @@ import { P_EVENT, P_KEYFRAME, cidBytes, timeKey, timeOfKey } from '../formats/ke
 import { KINDS } from '../formats/schema.js';
 import { decodeKeyframeHeader } from '../formats/keyframe.js';
 import { listIncidents } from '../formats/queries.js';
+import { kindOfValue } from '../formats/codec.js';
 
 export interface Marker { time: number; label: string }
 export interface Timeline {
@@ -25,14 +26,6 @@ export interface Timeline {
 /** Containers up to this many events are counted key by key. */
 export const EXACT_LIMIT = 50_000;
 const GAP_NUM = KINDS.gap.num;
-
-/** The kind number of a stored event value without decoding it: `[kind, source, ...]` as msgpack. */
-function kindOfValue(v: Uint8Array): number {
-  const h = v[0]!;
-  if (h >= 0x90 && h <= 0x9f) return v[1]!;
-  if (h === 0xdc) return v[3]!;
-  return -1;
-}
 
 function bucketOf(t: number, start: number, span: number, n: number): number {
   return Math.min(n - 1, Math.max(0, Math.floor(((t - start) / span) * n)));

@@ -72,6 +72,11 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   onStop(cb: (id: string) => void): void { this.#stopCbs.push(cb); }
   running(): ContainerProcessInfo[] { return [...this.#live.values()]; }
 
+  /** Sizes of per-container state (the leak test checks they return to their baseline). */
+  footprint(): Record<string, number> {
+    return { live: this.#live.size, logCursors: this.#cursors.size, logFollowers: this.#followers.size, ...this.#snap?.footprint(), statsPrev: this.#stats?.size ?? 0 };
+  }
+
   async start(sink: Sink): Promise<void> {
     this.#sink = sink;
     const log = this.#opts.log;

@@ -25,11 +25,20 @@ export interface EngineEventHandlers {
 }
 
 const MAX_LINE = 1 << 20;
+/**
+ * The engine does not deliver events in strict time order (a `docker rm` of ten containers at once
+ * can deliver a destroy stamped a little before the previous event), so a reconnect asks back from
+ * a margin before the newest event seen and drops what it already delivered by identity.
+ */
+const RESUME_MARGIN_US = 2_000_000;
+const REMEMBER = 4096;
 
 export class EngineEvents {
   #stopped = false;
   #stream: NodeJS.ReadableStream | undefined;
   #last = 0;
+  /** Identities of recently delivered events (insertion order = age), for reconnect dedupe. */
+  readonly #seen = new Set<string>();
   #wake: (() => void) | undefined;
 
   constructor(readonly docker: Docker, readonly log: Logger, readonly h: EngineEventHandlers) {}
@@ -50,7 +59,7 @@ export class EngineEvents {
     let failures = 0;
     while (!this.#stopped) {
       try {
-        const since = (this.#last / 1e6).toFixed(6);
+        const since = (Math.max(0, this.#last - (this.#seen.size ? RESUME_MARGIN_US : 0)) / 1e6).toFixed(6);
         const stream = await this.docker.getEvents({ since: since as unknown as number });
         this.#stream = stream;
         failures = 0;
@@ -108,9 +117,12 @@ export class EngineEvents {
     }
     if (typeof m !== 'object' || m === null) return this.h.onMalformed?.(line.slice(0, 200));
     const t = m.timeNano ? Math.floor(m.timeNano / 1000) : (m.time ?? 0) * 1e6;
-    // `since` is inclusive: drop what we already delivered before a reconnect.
-    if (t && t < this.#last) return;
-    if (t) this.#last = t;
+    // After a reconnect the engine repeats what it sent since `since`: deliver each event once.
+    const key = `${m.timeNano ?? m.time}|${m.Type}|${m.Action}|${m.Actor?.ID}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    if (this.#seen.size > REMEMBER) this.#seen.delete(this.#seen.values().next().value!);
+    if (t > this.#last) this.#last = t;
     try {
       this.h.onMessage(m);
     } catch (err) {

@@ -36,6 +36,10 @@ export class Snapshotter {
     return doc;
   }
 
+  footprint(): Record<string, number> {
+    return { snapshotTty: this.#tty.size, snapshotsInFlight: this.#inflight.size };
+  }
+
   tty(id: string): boolean | undefined {
     return this.#tty.get(id);
   }

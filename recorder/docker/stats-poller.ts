@@ -27,6 +27,11 @@ export class StatsPoller {
     if (this.#timer) clearInterval(this.#timer);
   }
 
+  /** Containers with a previous sample held. */
+  get size(): number {
+    return this.#prev.size;
+  }
+
   forget(id: string): void {
     this.#prev.delete(id);
   }

@@ -44,11 +44,19 @@ export class BpftraceRunner {
       if (/Lost \d+ events/.test(l)) { this.#hooks.line(l); return; }
       this.#log.warn(`bpftrace: ${l}`);
     });
-    child.on('error', (err) => this.#log.error(`bpftrace: ${err.message}`));
+    let spawnError: string | undefined;
+    child.on('error', (err) => {
+      this.#log.error(`bpftrace: ${err.message}`);
+      // Never spawned (no such file, not executable): no 'exit' follows, so this is the death.
+      if (child.pid === undefined) {
+        spawnError = err.message;
+        child.emit('exit', null, null);
+      }
+    });
     child.on('exit', (code, signal) => {
       if (this.#child === child) this.#child = undefined;
       if (this.#stopping) return;
-      const why = `bpftrace exited (${signal ?? `code ${code}`})`;
+      const why = spawnError ? `bpftrace could not run (${spawnError})` : `bpftrace exited (${signal ?? `code ${code}`})`;
       this.#log.warn(`${why}; restarting in ${this.#backoff} ms`);
       this.#hooks.died(why);
       this.restarts++;

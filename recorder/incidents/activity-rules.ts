@@ -49,6 +49,10 @@ export class ActivityRules {
     return [{ time: ev.time, container: ev.container, trigger: rule, rule, severity: r.severity, title, before: r.before, after: r.after, note, source }];
   }
 
+  footprint(): Record<string, number> {
+    return { ruleState: this.#state.size, ruleUids: this.#uids.size };
+  }
+
   onEvent(ev: DashEvent): IncidentCandidate[] {
     if (ev.container === '') return [];
     switch (ev.kind) {

@@ -36,6 +36,10 @@ export class EngineTriggers {
     return [{ time: ev.time, container: ev.container, trigger: name, severity: t.severity, title, before: t.before, after: t.after, note, source: 'dashcam' }];
   }
 
+  footprint(): Record<string, number> {
+    return { triggerState: this.#state.size };
+  }
+
   onLifecycle(ev: EventOf<'lifecycle'>): IncidentCandidate[] {
     if (ev.type !== 'container' || ev.container === '' || ev.attributes.reconciled === 'true') return [];
     const name = ev.attributes.name ?? ev.container.slice(0, 12);

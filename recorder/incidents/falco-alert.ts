@@ -30,7 +30,9 @@ const PRIORITY: Record<string, Severity> = {
 };
 
 export function severityOfPriority(p: string): Severity {
-  return PRIORITY[p.toLowerCase()] ?? 'medium';
+  // Own keys only: a priority of "constructor" must not pick up Object.prototype's.
+  const k = p.toLowerCase();
+  return Object.hasOwn(PRIORITY, k) ? PRIORITY[k]! : 'medium';
 }
 
 /** Checks the shape and returns the alert's container ID as Falco wrote it (12 or 64 hex). */

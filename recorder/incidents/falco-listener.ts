@@ -37,6 +37,9 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
+/** Media types an alert may be sent as. */
+const JSON_TYPES = /^(?:application\/(?:[a-z0-9.-]+\+)?json|text\/json|text\/plain)$/;
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export class FalcoListener {
@@ -48,7 +51,9 @@ export class FalcoListener {
   constructor(opts: FalcoListenerOptions) {
     this.#opts = opts;
     this.#tokenHash = opts.token ? digest(opts.token) : undefined;
-    this.#server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000 }, (req, res) => this.#handle(req, res));
+    // Node enforces these timeouts only when it sweeps its connections (every 30 s by default),
+    // which let a slowloris client hold a socket for up to 45 s; sweep every second instead.
+    this.#server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, connectionsCheckingInterval: 1000 }, (req, res) => this.#handle(req, res));
   }
 
   async start(): Promise<AddressInfo> {
@@ -90,6 +95,11 @@ export class FalcoListener {
     if (!this.#authorized(req)) {
       return this.#refuse(req, res, 401, req.headers.authorization ? 'wrong bearer token' : 'missing bearer token (Authorization: Bearer <token>)', { 'www-authenticate': 'Bearer realm="dashcam"' });
     }
+    // Falco sends application/json (text/plain with json_output: false, refused below as not JSON).
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type && !JSON_TYPES.test(type)) return this.#refuse(req, res, 415, `content type ${JSON.stringify(type)} is not accepted: send the alert as application/json`);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') return this.#refuse(req, res, 415, `content encoding ${JSON.stringify(encoding)} is not supported: send alerts uncompressed (Falco: http_output.compress_uploads: false)`);
     const limit = this.#opts.bodyLimit ?? FALCO_BODY_LIMIT;
     const declared = Number(req.headers['content-length']);
     if (declared > limit) return this.#refuse(req, res, 413, `alert body of ${declared} bytes exceeds the ${limit}-byte limit`);

@@ -70,6 +70,8 @@ export class IncidentEngine {
       }
       return;
     }
+    // A removed container raises nothing more: its open incident need not be remembered.
+    if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#open.delete(ev.container);
     let found: IncidentCandidate[];
     try {
       found = ev.kind === 'lifecycle' ? [...this.#engine.onLifecycle(ev), ...this.#rules.onEvent(ev)] : this.#rules.onEvent(ev);
@@ -79,6 +81,11 @@ export class IncidentEngine {
     }
     for (const c of found) this.#raise(c, out);
   };
+
+  /** Per-container state held (for the leak test). */
+  footprint(): Record<string, number> {
+    return { openIncidents: this.#open.size, unwrittenIncidents: this.#unwritten.size, ...this.#engine.footprint(), ...this.#rules.footprint() };
+  }
 
   /** Manual marks and Falco alerts. Returns the incident the candidate became part of. */
   raise(c: IncidentCandidate): IncidentRecord {

@@ -12,7 +12,7 @@ import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, createBrotliCompress, constants as zc } from 'node:zlib';
 import { exportBundle } from '../../replay/export-command.js';
 import { verifyCommand } from '../../replay/verify-command.js';
 import { openBundleKV } from '../../replay/bundle-kv.js';
@@ -98,6 +98,7 @@ function deepMutation(rng: Rng): { data: Buffer; how: string } {
     let raw = packEntries(es);
     if (what === 2) raw = mutateBytes(raw, rng).data;
     p.set('events.bin.br', brotliCompressSync(raw));
+    (m.events as { bytes?: number }).bytes = raw.length;
     return { data: repack(m, p), how };
   }
   if (what === 3) {
@@ -155,6 +156,27 @@ describe('bundle reader fuzz', () => {
   it('the unmutated bundle verifies, replays and imports (the fuzzer starts from a good input)', async () => {
     const out = await consume(base, join(work, 'good.dcb'));
     expect(out).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+  });
+
+  it('a decompression bomb (1 GiB of zeros in a small events part) fails cleanly without inflating it', async () => {
+    const z = createBrotliCompress({ params: { [zc.BROTLI_PARAM_QUALITY]: 1 } });
+    const out: Buffer[] = [];
+    z.on('data', (c: Buffer) => out.push(c));
+    const done = new Promise((r) => z.once('end', r));
+    const zero = Buffer.alloc(16 << 20);
+    for (let i = 0; i < 64; i++) if (!z.write(zero)) await new Promise((r) => z.once('drain', r));
+    z.end();
+    await done;
+    const bomb = Buffer.concat(out);
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const p = new Map(parts);
+    p.set('events.bin.br', bomb);
+    const file = join(work, 'bomb.dcb');
+    const rss0 = process.memoryUsage().rss;
+    const outs = await consume(repack(structuredClone(manifest) as unknown as Record<string, unknown>, p), file);
+    expect(outs.map((o) => (o.ok ? 'ok' : o.code))).toEqual(['BUNDLE_TAMPERED', 'BUNDLE_CORRUPT']);
+    expect(outs[1]).toMatchObject({ message: expect.stringContaining('inflates beyond') });
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(256 << 20);
   });
 
   const total = fuzzCases(3000);

@@ -24,8 +24,8 @@ import { RemoteKV } from '../replay/remote-kv.js';
 import { buildProgram } from '../recorder/ebpf/program.js';
 import { DEFAULT_SENSITIVE, SensitiveList } from '../recorder/ebpf/sensitive.js';
 import { appendResult, median } from './report.js';
-import { loadNote } from './proc-cpu.js';
-import { docker, ensureEngine } from './engine-env.js';
+import { CpuSnapshot, descendants, loadNote } from './proc-cpu.js';
+import { RUN_LABEL, docker, ensureEngine, removeBenchContainers } from './engine-env.js';
 import { startRecorderChild } from './recorder-child.js';
 
 const EXECS = 3000;
@@ -40,7 +40,7 @@ function createLoop(image: string, dir: string, tag: string): { id: string; fifo
   const trig = join(dir, `trig-${tag}`);
   mkdirSync(trig);
   execFileSync('mkfifo', [join(trig, 'go')]);
-  const id = docker(['run', '-d', '--label', 'dashcam-bench=ebpf-overhead', '--name', `dashcam-bench-exec-${process.pid}-${tag}`, '-v', `${trig}:/trigger`, image, 'sh', '-c', LOOP]);
+  const id = docker(['run', '-d', '--label', RUN_LABEL, '--name', `dashcam-bench-exec-${process.pid}-${tag}`, '-v', `${trig}:/trigger`, image, 'sh', '-c', LOOP]);
   return { id, fifo: join(trig, 'go') };
 }
 
@@ -64,7 +64,9 @@ function offRun(image: string, dir: string, tag: string): number {
   return runLoop(createLoop(image, dir, tag));
 }
 
-async function onRun(image: string, dir: string, tag: string): Promise<{ secs: number; recorded: number }> {
+interface OnRun { secs: number; recorded: number; nodeCpu: number; bpftraceCpu: number }
+
+async function onRun(image: string, dir: string, tag: string): Promise<OnRun> {
   const store = join(dir, `store-${tag}`);
   const rec = await startRecorderChild(store, 'docker,ebpf');
   try {
@@ -77,13 +79,19 @@ async function onRun(image: string, dir: string, tag: string): Promise<{ secs: n
     }
     await remote.close();
     await sleep(500); // the eBPF source learns the container's cgroup right after
+    // CPU of the recorder itself and of its bpftrace child over the loop (and the container's exit).
+    const bt = descendants(rec.pid);
+    const n0 = CpuSnapshot.take([rec.pid]);
+    const b0 = CpuSnapshot.take(bt);
     const secs = runLoop(c);
+    const nodeCpu = CpuSnapshot.take([rec.pid]).since(n0);
+    const bpftraceCpu = CpuSnapshot.take(bt).since(b0);
     await rec.stop();
     const kv = await openLevelStore(store);
     let recorded = 0;
     for await (const evs of eventChunks(kv, c.id)) for (const ev of evs) if (ev.kind === 'exec' && ev.argv?.[1] === MARK) recorded++;
     await kv.close();
-    return { secs, recorded };
+    return { secs, recorded, nodeCpu, bpftraceCpu };
   } finally {
     await rec.stop();
   }
@@ -150,6 +158,7 @@ async function main(): Promise<void> {
   const off: number[] = [];
   const on: number[] = [];
   const recorded: number[] = [];
+  const cpu: { node: number[]; bt: number[] } = { node: [], bt: [] };
   const alone: number[] = [];
   try {
     const file = join(dir, 'dashcam.bt');
@@ -163,6 +172,8 @@ async function main(): Promise<void> {
           const r = await onRun(image, dir, `on${i}`);
           on.push(r.secs);
           recorded.push(r.recorded);
+          cpu.node.push(r.nodeCpu);
+          cpu.bt.push(r.bpftraceCpu);
         }
       }
       process.stderr.write(`run ${i + 1}: off ${off.at(-1)!.toFixed(2)} s, on ${on.at(-1)!.toFixed(2)} s (${recorded.at(-1)} execs recorded)\n`);
@@ -173,6 +184,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    removeBenchContainers();
     await rm(dir, { recursive: true, force: true });
   }
   loads.push(loadNote());
@@ -195,7 +207,7 @@ async function main(): Promise<void> {
       measured: `${(mAlone / mOff).toFixed(2)}x (${mAlone.toFixed(2)} s, median of ${alone.length}); the recorder's own share ≈ ${((mOn - mAlone) / mOff).toFixed(2)}x`,
       met: undefined,
     },
-  ], `Loop: busybox sh running \`/bin/true\` ${EXECS} times (fork + exec each), timed inside the container with /proc/uptime (10 ms resolution). Runs (s): off ${fmt(off)}; on ${fmt(on)}; bpftrace alone ${fmt(alone)}. The recorder ran with \`--sources docker,ebpf\` and records every container on the engine, which other work shares. bpftrace alone: its output is drained by \`cat >/dev/null\` after the attach line. Machine ${loads.join(' before, ')} after.`);
+  ], `Loop: busybox sh running \`/bin/true\` ${EXECS} times (fork + exec each), timed inside the container with /proc/uptime (10 ms resolution). Runs (s): off ${fmt(off)}; on ${fmt(on)}; bpftrace alone ${fmt(alone)}. The recorder ran with \`--sources docker,ebpf\` and records every container on the engine, which other work shares. bpftrace alone: its output is drained by \`cat >/dev/null\` after the attach line. CPU during the on loops (median): recorder process ${median(cpu.node).toFixed(2)} s, its bpftrace ${median(cpu.bt).toFixed(2)} s. Machine ${loads.join(' before, ')} after.`);
 }
 
 await main();

@@ -36,3 +36,12 @@ export const REPO_ROOT = ROOT;
 export function docker(args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
+
+/** Label on every container a benchmark process starts, so it can remove them all at the end. */
+export const RUN_LABEL = `dashcam-bench-run=${process.pid}`;
+
+/** Removes whatever containers this process started and left behind (after a failure). */
+export function removeBenchContainers(): void {
+  const ids = docker(['ps', '-aq', '--filter', `label=${RUN_LABEL}`]).split('\n').filter(Boolean);
+  if (ids.length) docker(['rm', '-f', ...ids]);
+}

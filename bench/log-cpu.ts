@@ -9,22 +9,20 @@
  *
  *   node dist/bench/log-cpu.js [runs=3]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, writeSync, constants as fsc } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { openLevelStore } from '../formats/level-store.js';
-import { eventChunks } from '../formats/queries.js';
+import { eventChunks, getContainer } from '../formats/queries.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
 import { decodeEntry } from '../formats/codec.js';
 import { SOCKET_NAME } from '../formats/frames.js';
 import { RemoteKV } from '../replay/remote-kv.js';
-import { getContainer } from '../formats/queries.js';
 import { appendResult, median } from './report.js';
 import { CpuSnapshot, dockerdPid, loadNote, shimPid } from './proc-cpu.js';
-import { docker, ensureEngine } from './engine-env.js';
+import { RUN_LABEL, docker, ensureEngine, removeBenchContainers } from './engine-env.js';
 import { startRecorderChild } from './recorder-child.js';
 
 const LINES = 100_000;
@@ -54,7 +52,7 @@ function startPrinter(image: string, dir: string, tag: string): { id: string; fi
   const trig = join(dir, `trig-${tag}`);
   mkdirSync(trig);
   execFileSync('mkfifo', [join(trig, 'go')]);
-  const id = docker(['run', '-d', '--label', 'dashcam-bench=log-cpu', '--name', `dashcam-bench-logcpu-${process.pid}-${tag}`,
+  const id = docker(['run', '-d', '--label', RUN_LABEL, '--name', `dashcam-bench-logcpu-${process.pid}-${tag}`,
     '-v', `${trig}:/trigger`, image, 'sh', '-c', `read x < /trigger/go; awk '${AWK}'; exec sleep 600`]);
   return { id, fifo: join(trig, 'go') };
 }
@@ -155,6 +153,7 @@ async function main(): Promise<void> {
       base.push(b);
       process.stderr.write(`run ${run + 1}: recorder ${a.consumer.toFixed(2)} s CPU vs engine ${a.engine.toFixed(2)} s (${a.secs.toFixed(1)} s, ${a.stored} lines stored); docker logs -f ${b.consumer.toFixed(2)} s vs engine ${b.engine.toFixed(2)} s (${b.secs.toFixed(1)} s)\n`);
     } finally {
+      removeBenchContainers();
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -176,7 +175,7 @@ async function main(): Promise<void> {
       measured: `${baseRatio.toFixed(2)}x (docker CLI ${s(base.map((p) => p.consumer))}, dockerd + shim ${s(base.map((p) => p.engine))}, ${s(base.map((p) => p.secs))} wall)`,
       met: undefined,
     },
-  ], `Lines of ~85 bytes from busybox awk. CPU is utime + stime from /proc (recorder with its children; dockerd, which serves the follower, and the container's containerd shim). The engine is shared with other work on this machine, so dockerd's figure includes whatever else it did in the interval. Machine ${loads.join(' before, ')} after.`);
+  ], `Lines of ~85 bytes from busybox awk. CPU is utime + stime from /proc (recorder with its children; dockerd, which serves the follower, and the container's containerd shim), from the moment the container starts printing until the recorder has stored the last line (the recorder is polled for it over its socket every 100 ms) or the file has every byte. The two phases run one after the other in each run, each with its own container and a single follower. The engine is shared with other work on this machine, so dockerd's figure includes whatever else it did in the interval. Runs (recorder / engine, s): ${rec.map((p) => `${p.consumer.toFixed(2)} / ${p.engine.toFixed(2)}`).join('; ')}; docker logs -f / engine: ${base.map((p) => `${p.consumer.toFixed(2)} / ${p.engine.toFixed(2)}`).join('; ')}. Machine ${loads.join(' before, ')} after.`);
 }
 
 await main();

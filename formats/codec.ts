@@ -36,11 +36,89 @@ export function encodeValue(ev: DashEvent): Buffer {
   return packr.pack(arr);
 }
 
+/*
+ * A fast path for the values the recorder writes: an array of small ints, ASCII strings, bytes,
+ * float64, nil and booleans, and arrays of those (argv). Anything else (maps, non-ASCII strings,
+ * 64-bit ints, ext types, damage) returns undefined and goes to msgpackr, so the result is always
+ * what msgpackr gives. msgpackr's per-call setup (state, a DataView per buffer) cost more than the
+ * decoding itself for values this small (bench/replay-seek.ts, `--format json`).
+ */
+const NO = Symbol('fallback');
+let at = 0;
+
+function fastString(b: Uint8Array, len: number): string | typeof NO {
+  const end = at + len;
+  if (end > b.length) return NO;
+  for (let i = at; i < end; i++) if (b[i]! >= 0x80) return NO;
+  const s = Buffer.prototype.latin1Slice.call(b, at, end) as string;
+  at = end;
+  return s;
+}
+
+function fastItem(b: Uint8Array, depth: number): unknown {
+  if (at >= b.length) return NO;
+  const t = b[at++]!;
+  if (t < 0x80) return t;
+  if (t >= 0xe0) return t - 0x100;
+  if (t >= 0xa0 && t <= 0xbf) return fastString(b, t & 0x1f);
+  if (t >= 0x90 && t <= 0x9f) return depth > 0 ? fastArray(b, t & 0x0f, depth - 1) : NO;
+  const left = b.length - at;
+  switch (t) {
+    case 0xc0: return null;
+    case 0xc2: return false;
+    case 0xc3: return true;
+    case 0xc4: case 0xc5: case 0xc6: {
+      const w = t === 0xc4 ? 1 : t === 0xc5 ? 2 : 4;
+      if (left < w) return NO;
+      const len = w === 1 ? b[at]! : w === 2 ? (b[at]! << 8) | b[at + 1]! : u32(b, at);
+      at += w;
+      if (at + len > b.length) return NO;
+      return b.subarray(at, (at += len));
+    }
+    case 0xcb: {
+      if (left < 8) return NO;
+      const v = new DataView(b.buffer, b.byteOffset + at, 8).getFloat64(0);
+      at += 8;
+      return v;
+    }
+    case 0xcc: if (left < 1) return NO; return b[at++]!;
+    case 0xcd: if (left < 2) return NO; at += 2; return (b[at - 2]! << 8) | b[at - 1]!;
+    case 0xce: if (left < 4) return NO; at += 4; return u32(b, at - 4);
+    case 0xd0: if (left < 1) return NO; return (b[at++]! << 24) >> 24;
+    case 0xd1: if (left < 2) return NO; at += 2; return (((b[at - 2]! << 8) | b[at - 1]!) << 16) >> 16;
+    case 0xd2: if (left < 4) return NO; at += 4; return u32(b, at - 4) | 0;
+    case 0xd9: if (left < 1) return NO; at += 1; return fastString(b, b[at - 1]!);
+    case 0xda: if (left < 2) return NO; at += 2; return fastString(b, (b[at - 2]! << 8) | b[at - 1]!);
+    default: return NO;
+  }
+}
+
+function fastArray(b: Uint8Array, n: number, depth: number): unknown[] | typeof NO {
+  const arr = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
+    const v = fastItem(b, depth);
+    if (v === NO) return NO;
+    arr[i] = v;
+  }
+  return arr;
+}
+
+function fastUnpack(b: Uint8Array): unknown[] | undefined {
+  const h = b[0];
+  let n: number;
+  if (h !== undefined && h >= 0x90 && h <= 0x9f) { n = h & 0x0f; at = 1; }
+  else if (h === 0xdc && b.length >= 3) { n = (b[1]! << 8) | b[2]!; at = 3; }
+  else return undefined;
+  const arr = fastArray(b, n, 1);
+  // Trailing bytes are damage: msgpackr reports them.
+  return arr === NO || at !== b.length ? undefined : arr;
+}
+
 /** Decodes a stored value; envelope parts come from the key (see keys.ts). */
 export function decodeValue(value: Uint8Array, time: number, seq: number, container: string): DashEvent {
   let arr: unknown;
   try {
-    arr = packr.unpack(value);
+    arr = fastUnpack(value) ?? packr.unpack(value);
   } catch (err) {
     throw new FormatError('DECODE', 'undecodable event value', { cause: err });
   }

@@ -92,20 +92,49 @@ for (const spec of Object.values(KINDS) as KindSpec[]) {
   });
 }
 
-let lastContainer: unknown = '';
-let lastContainerJson = '""';
+/**
+ * `","kind":...,"source":...,"container":...,"seq":` for the last (kind, source, container) seen:
+ * the same for every event of a range but the kind, so one piece per line instead of six.
+ */
+interface Head { source: unknown; container: unknown; text: string }
+const HEADS = new Map<string, Head>();
+
+function headOf(plan: KindPlan, ev: DashEvent): string {
+  const h = HEADS.get(plan.kind);
+  if (h !== undefined && h.source === ev.source && h.container === ev.container) return h.text;
+  let text = plan.kind;
+  const src = value(ev.source);
+  if (src !== undefined) text += `,"source":${src}`;
+  const container = value(ev.container);
+  if (container !== undefined) text += `,"container":${container}`;
+  HEADS.set(plan.kind, { source: ev.source, container: ev.container, text });
+  return text;
+}
+
+/** `{"time":"YYYY-MM-DDTHH:MM:SS.` of the last second seen (see rfc3339). */
+let openSecond = -1;
+let openPrefix = '';
+
+function openLine(t: number): string {
+  if (Number.isInteger(t) && t >= 0 && t <= FAST_TIME_MAX) {
+    const sec = Math.floor(t / 1e6);
+    const micro = t - sec * 1e6;
+    if (micro >= 0 && micro < 1e6) {
+      if (sec !== openSecond) {
+        openPrefix = `{"time":"${new Date(sec * 1000).toISOString().slice(0, 20)}`;
+        openSecond = sec;
+      }
+      return openPrefix + String(micro + 1e6).slice(1);
+    }
+  }
+  const iso = toRfc3339(t);
+  return `{"time":"${iso.slice(0, -1)}`;
+}
 
 export function toJsonLine(ev: DashEvent): string {
   const plan = PLANS.get(ev.kind);
   if (plan === undefined || typeof ev.time !== 'number') return JSON.stringify(toJson(ev));
-  let s = `{"time":"${rfc3339(ev.time)}"${plan.kind}`;
-  const src = value(ev.source);
-  if (src !== undefined) s += `,"source":${src}`;
-  if (ev.container !== lastContainer) {
-    lastContainerJson = value(ev.container) ?? '';
-    lastContainer = ev.container;
-  }
-  if (lastContainerJson !== '') s += `,"container":${lastContainerJson}`;
+  let s = `${openLine(ev.time)}Z"${headOf(plan, ev)}`;
   const seq = value(ev.seq);
   if (seq !== undefined) s += `,"seq":${seq}`;
   const rec = ev as unknown as Record<string, unknown>;
@@ -124,4 +153,12 @@ export function toJsonLine(ev: DashEvent): string {
     }
   }
   return `${s}}`;
+}
+
+/** The lines of several events, each ending with a newline, as one string (one write per chunk). */
+export function toJsonLines(evs: readonly DashEvent[]): string {
+  const lines = new Array<string>(evs.length + 1);
+  for (let i = 0; i < evs.length; i++) lines[i] = toJsonLine(evs[i]!);
+  lines[evs.length] = '';
+  return lines.join('\n');
 }

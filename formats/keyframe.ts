@@ -14,6 +14,7 @@ import { pack, unpack } from './codec.js';
 import { FormatError } from './errors.js';
 import { KINDS } from './schema.js';
 import { STATE_VERSION, emptyState, type ContainerState } from './state.js';
+import { checkState } from './value-check.js';
 
 export const KEYFRAME_FORMAT = 1;
 
@@ -95,7 +96,7 @@ export function decodeKeyframe(value: Uint8Array): ContainerState {
   const h = decodeKeyframeHeader(value);
   if (!h.usable || !h.body) throw new FormatError('DECODE', `keyframe not usable (state version ${h.stateVersion}, this dashcam ${STATE_VERSION})`);
   const b = fromRow<Rec>(unpack<unknown>(h.body, 'keyframe body'), STATE_FIELDS);
-  const s = emptyState(String(b.container ?? ''));
+  const s = emptyState(typeof b.container === 'string' ? b.container : '');
   const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
   Object.assign(s, b, {
     procs: new Map(list(b.procs).map((r) => { const p = fromRow<{ key: string }>(r, PROC_FIELDS); return [p.key, p]; })),
@@ -107,6 +108,7 @@ export function decodeKeyframe(value: Uint8Array): ContainerState {
   });
   if (b.lastGap !== undefined) s.lastGap = fromRow(b.lastGap, GAP_FIELDS);
   if (typeof b.oomKilled !== 'boolean') s.oomKilled = false;
+  checkState(s);
   s.livePid = new Map();
   for (const p of s.procs.values()) if (p.exit === undefined && p.pid > 0) s.livePid.set(p.pid, p.key);
   return s;

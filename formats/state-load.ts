@@ -39,15 +39,17 @@ export async function findKeyframe(kv: KVReader, container: string, at: Position
     for await (const chunk of kv.chunks({ ...range, ...(limit ? { limit } : {}) })) {
       for (const [k, v] of chunk) {
         seen++;
-        let usable = false;
+        // A keyframe is derived data: one that does not decode is skipped, and the state is
+        // rebuilt from an older keyframe or from the events.
+        let state: ContainerState | undefined;
         try {
-          usable = decodeKeyframeHeader(v).usable;
+          if (decodeKeyframeHeader(v).usable) state = decodeKeyframe(v);
         } catch (err) {
           if (!(err instanceof FormatError)) throw err;
         }
-        if (!usable) continue;
+        if (!state) continue;
         const { time, seq } = parseTimeKey(k);
-        return { pos: { time, seq }, state: decodeKeyframe(v) };
+        return { pos: { time, seq }, state };
       }
     }
     if (limit !== undefined && seen < limit) return undefined; // nothing older to look at

@@ -105,3 +105,59 @@ export function checkIncidentRecord(v: unknown, what: string): IncidentRecord {
   for (const f of ['merged', 'triggers'] as const) if (!optStrs(v[f])) fail(what, f);
   return v as unknown as IncidentRecord;
 }
+
+/**
+ * Keyframe state, checked field by field: 's' string, 'n' number, 't' time, 'b' boolean, 'S' list
+ * of strings; a trailing '?' marks an optional field. A keyframe is derived data, so a reader that
+ * finds one damaged skips it and rebuilds the state from events (state-load.ts).
+ */
+type Spec = Record<string, string>;
+const STATE_SPEC: Spec = {
+  container: 's', time: 't', seq: 'n', events: 'n', status: 's', exitCode: 'n?', oomKilled: 'b', lastSignal: 'n?', health: 's?',
+  startedAt: 't?', finishedAt: 't?', name: 's', image: 's', command: 's', probeCmd: 's?', gaps: 'n', exitedCount: 'n',
+};
+const PROC_SPEC: Spec = {
+  key: 's', pid: 'n', ppid: 'n', parentKey: 's?', exe: 's', argv: 'S', uid: 'n?', cwd: 's?', comm: 's?', source: 's', start: 't',
+  exit: 't?', exitCode: 'n?', signal: 'n?', probe: 'b?',
+};
+const CONN_SPEC: Spec = { key: 's', proto: 's', local: 's', remote: 's', op: 's', pid: 'n?', procKey: 's?', since: 't', source: 's' };
+const LISTEN_SPEC: Spec = { key: 's', proto: 's', local: 's', pid: 'n?', procKey: 's?', since: 't', source: 's' };
+const FILE_SPEC: Spec = { path: 's', ops: 'S', count: 'n', first: 't', last: 't', pid: 'n?', newPath: 's?' };
+const LOG_SPEC: Spec = { time: 't', seq: 'n', stream: 's', text: 's', truncated: 'n?' };
+const STATS_SPEC: Spec = {
+  time: 't', cpuPercent: 'n?', memUsage: 'n?', memLimit: 'n?', cpuTotalNs: 'n?', pids: 'n?', netRx: 'n?', netTx: 'n?', blkRead: 'n?', blkWrite: 'n?',
+};
+const GAP_SPEC: Spec = { time: 't', reason: 's', lost: 'n?' };
+
+function fitsSpec(o: unknown, spec: Spec): string | undefined {
+  if (!isPlain(o)) return '(entry)';
+  for (const [f, t] of Object.entries(spec)) {
+    const v = o[f];
+    if (v === undefined) {
+      if (t.endsWith('?')) continue;
+      return f;
+    }
+    const ok = t[0] === 's' ? typeof v === 'string' : t[0] === 'n' ? typeof v === 'number' : t[0] === 't' ? time(v) : t[0] === 'b' ? typeof v === 'boolean' : Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (!ok) return f;
+  }
+  return undefined;
+}
+
+interface StateShape {
+  procs: Map<unknown, unknown>; conns: Map<unknown, unknown>; listening: Map<unknown, unknown>; files: Map<unknown, unknown>;
+  logs: unknown[]; stats: unknown[]; lastGap?: unknown;
+}
+
+/** Throws DECODE naming the first field of a decoded keyframe state that has the wrong type. */
+export function checkState(s: StateShape): void {
+  const bad = (where: string, f: string | undefined): void => {
+    if (f !== undefined) throw new FormatError('DECODE', `keyframe state is damaged: ${where}${f === '(entry)' ? '' : ` field ${f}`} has the wrong type`);
+  };
+  bad('state', fitsSpec(s, STATE_SPEC));
+  const lists: [string, Iterable<unknown>, Spec][] = [
+    ['process', s.procs.values(), PROC_SPEC], ['connection', s.conns.values(), CONN_SPEC], ['listening socket', s.listening.values(), LISTEN_SPEC],
+    ['file', s.files.values(), FILE_SPEC], ['log', s.logs, LOG_SPEC], ['stats sample', s.stats, STATS_SPEC],
+  ];
+  for (const [where, items, spec] of lists) for (const x of items) bad(where, fitsSpec(x, spec));
+  if (s.lastGap !== undefined) bad('last gap', fitsSpec(s.lastGap, GAP_SPEC));
+}

@@ -173,7 +173,8 @@ export class Pipeline implements Sink {
         this.#failures++;
         this.stats.writeErrors++;
         this.#pending = batch.concat(this.#pending);
-        this.#carry = records;
+        // Latest record per key only: a long outage must not grow the carry with every retry.
+        this.#carry = [...new Map(records.map((e) => [Buffer.from(e[0]).toString('latin1'), e])).values()];
         if (this.#failures === 1 || this.#failures % 50 === 0) this.#log.error(`store write failed (attempt ${this.#failures}): ${(err as Error).message}`);
         if (this.#closed && this.#failures > 3) throw err;
         await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** Math.min(this.#failures, 7))));

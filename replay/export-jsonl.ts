@@ -5,7 +5,7 @@
  */
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
-import { toJsonLine } from '../formats/jsonl.js';
+import { toJsonLines } from '../formats/jsonl.js';
 import { packEntries, indexEntries } from '../formats/bundle-entries.js';
 import { writeAtomically } from '../formats/bundle-writer.js';
 import { timeOfKey, P_EVENT } from '../formats/keys.js';
@@ -33,7 +33,7 @@ export async function exportJsonl(kv: KVReader, sel: Selection, records: Contain
   let events = 0;
   for await (const evs of win.events) {
     events += evs.length;
-    lines.push(Buffer.from(evs.map(toJsonLine).join('\n') + '\n', 'utf8'));
+    lines.push(Buffer.from(toJsonLines(evs), 'utf8'));
   }
   progress.done();
   const path = pathFor(last);

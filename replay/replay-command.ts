@@ -3,7 +3,7 @@
  * opened by the CLI when stdout is a terminal and no --format is given.)
  */
 import type { Writable } from 'node:stream';
-import { toJsonLine } from '../formats/jsonl.js';
+import { toJsonLines } from '../formats/jsonl.js';
 import { toRfc3339, nowMicros } from '../formats/time.js';
 import type { DashEvent } from '../formats/schema.js';
 import type { KVReader } from '../formats/kv.js';
@@ -11,7 +11,7 @@ import { openStoreForReading } from './open-store.js';
 import { openWindow } from './window.js';
 import { parseTimeArg } from './time-arg.js';
 import { summarize } from './summary.js';
-import { writeLines } from './write-lines.js';
+import { writeLines, writeText } from './write-lines.js';
 import { resolveTarget } from './replay-target.js';
 import { ProbeFolder, foldEvents, isFold, type FoldSummary } from './fold.js';
 
@@ -49,11 +49,17 @@ export async function replayCommand(opts: ReplayOptions, out: Writable, source?:
       to: opts.until ? parseTimeArg(opts.until, now) : target?.to,
     });
     let n = 0;
-    if (opts.format === 'json' || opts.fold === false) {
-      const fmt = opts.format === 'json' ? toJsonLine : textLine;
+    if (opts.format === 'json') {
       for await (const chunk of win.events) {
         n += chunk.length;
-        await writeLines(out, chunk.map(fmt));
+        await writeText(out, toJsonLines(chunk));
+      }
+      return n;
+    }
+    if (opts.fold === false) {
+      for await (const chunk of win.events) {
+        n += chunk.length;
+        await writeLines(out, chunk.map(textLine));
       }
       return n;
     }

@@ -1,8 +1,9 @@
 /**
  * The timeline under the header: event density per bucket across the whole window, incident
  * markers and gaps. Small containers are counted exactly from their keys (no value decoding);
- * large ones from the keyframes' cumulative event counts at each bucket boundary, so opening a
- * million-event container reads about one keyframe per column instead of a million events.
+ * large ones from LevelDB's size estimate per column in a local store, else from the keyframes'
+ * cumulative event counts at each bucket boundary, so opening a million-event container reads
+ * table indexes or one keyframe per column instead of a million events.
  */
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
@@ -67,13 +68,47 @@ async function estimatedCount(kv: KVReader, r: ContainerRecord, start: number, e
   for (let k = 0; k < n; k++) buckets[k]! += Math.max(0, cum[k + 1]! - cum[k]!);
 }
 
+/** A reader that can estimate the stored size of a key range (the local LevelDB store can). */
+interface SizedKV extends KVReader { approximateSize(gte: Uint8Array, lt: Uint8Array): Promise<number> }
+const isSized = (kv: KVReader): kv is SizedKV => typeof (kv as Partial<SizedKV>).approximateSize === 'function';
+
+/**
+ * Below this many stored bytes per column, LevelDB's size estimate (block granular: 64 KiB
+ * blocks) is too coarse and the keyframes are used instead.
+ */
+const MIN_COLUMN_BYTES = 256 * 1024;
+
+/**
+ * Large containers in a local store: LevelDB's estimate of the stored bytes per column, scaled by
+ * the container's events per stored byte. It reads only table indexes: on a freshly written store,
+ * whose level-0 tables all overlap, one keyframe read per column had to seek in every table
+ * (measured with bench/replay-seek.ts: ~150 ms for 80 columns, against ~2 ms). False when the
+ * window is too small for the estimate.
+ */
+async function sizedCount(kv: SizedKV, r: ContainerRecord, start: number, end: number, buckets: number[]): Promise<boolean> {
+  const cid = cidBytes(r.id);
+  const n = buckets.length;
+  const span = Math.max(1, end - start + 1);
+  const bounds = Array.from({ length: n + 1 }, (_, k) => timeKey(P_EVENT, cid, start + Math.floor((span * k) / n), 0));
+  const [all, window] = await Promise.all([kv.approximateSize(...rangeOf(cid)), kv.approximateSize(bounds[0]!, bounds[n]!)]);
+  if (all <= 0 || window < MIN_COLUMN_BYTES * n) return false;
+  const sizes = await Promise.all(buckets.map((_, k) => kv.approximateSize(bounds[k]!, bounds[k + 1]!)));
+  const perByte = r.events / all;
+  for (let k = 0; k < n; k++) buckets[k]! += Math.round(sizes[k]! * perByte);
+  return true;
+}
+const rangeOf = (cid: Uint8Array): [Uint8Array, Uint8Array] => [timeKey(P_EVENT, cid, 0, 0), timeKey(P_EVENT, cid, Number.MAX_SAFE_INTEGER, 0)];
+
 export async function buildTimeline(kv: KVReader, records: ContainerRecord[], start: number, end: number, width: number): Promise<Timeline> {
   const buckets = new Array<number>(Math.max(1, width)).fill(0);
   const gaps: Marker[] = [];
   let exact = true;
   for (const r of records) {
     if (r.events <= EXACT_LIMIT) await exactCount(kv, r.id, start, end, buckets, gaps);
-    else { exact = false; await estimatedCount(kv, r, start, end, buckets); }
+    else {
+      exact = false;
+      if (!(isSized(kv) && (await sizedCount(kv, r, start, end, buckets)))) await estimatedCount(kv, r, start, end, buckets);
+    }
   }
   // Host-level gaps (engine unreachable, recorder down, lost events) concern every container.
   const hostGaps: Marker[] = [];

@@ -129,6 +129,16 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       const running = c.State === 'running';
       const changed = !k || k.removed || (k.state === 'running') !== running;
       const doc = changed ? await this.#snap.take(c.Id, k ? 'reconcile' : 'adopt') : undefined;
+      if (this.#live.has(c.Id) && !this.#following(c.Id)) {
+        // Followed before the outage, its stream broke with the engine: collect from the cursor
+        // (a stopped container's logs are still served; the stream then ends by itself).
+        this.#follow(c.Id, doc ? isTty(doc) : (this.#snap.tty(c.Id) ?? false), this.#resumeAt(c.Id, gapFrom));
+      }
+      if (!running && this.#live.has(c.Id)) {
+        // Died while unobserved (the engine's shutdown stopped it): no longer running.
+        this.#detach(c.Id, false);
+        continue;
+      }
       if (!running && !this.#live.has(c.Id)) {
         // Lived and died while we were away: collect what it logged.
         const startedAt = parseRfc3339(String((doc?.State as { StartedAt?: string } | undefined)?.StartedAt ?? '')) ?? 0;
@@ -203,11 +213,11 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   }
 
   /** Follows logs from `since` until the container stops (the stream then ends by itself). */
-  #follow(id: string, tty: boolean, since: number): void {
-    void this.#followAsync(id, tty, since).catch((err: Error) => this.#opts.log.warn(`logs of ${id.slice(0, 12)}: ${err.message}`));
+  #follow(id: string, tty: boolean, since: number, catchUp = 0): void {
+    void this.#followAsync(id, tty, since, catchUp).catch((err: Error) => this.#opts.log.warn(`logs of ${id.slice(0, 12)}: ${err.message}`));
   }
 
-  async #followAsync(id: string, tty: boolean, since: number): Promise<void> {
+  async #followAsync(id: string, tty: boolean, since: number, catchUp: number): Promise<void> {
     let cursor = this.#cursors.get(id);
     if (!cursor) {
       this.#cursors.set(id, (cursor = { stdout: 0, stderr: 0 }));
@@ -231,13 +241,31 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     this.#opts.log.debug(`logs of ${id.slice(0, 12)}: stream ended after ${f.lines} lines`);
     // The engine ends a log stream when the container stops, but also on its own restart and,
     // under heavy output, sometimes early: while the container runs, follow on from the cursor.
-    if (!this.#stopping && this.#live.has(id)) {
+    // While the engine is unreachable, the reconcile after the reconnect follows on instead.
+    if (this.#stopping || this.#health.state !== 'running') return;
+    if (this.#live.has(id)) {
       await new Promise((r) => setTimeout(r, 200));
-      if (this.#stopping || !this.#live.has(id)) return;
-      const c = this.#cursors.get(id) ?? cursor;
-      const seen = [c.stdout, c.stderr].filter((t) => t > 0);
-      this.#follow(id, tty, seen.length ? Math.min(...seen) : since);
+      if (this.#stopping || !this.#live.has(id) || this.#health.state !== 'running') return;
+      this.#follow(id, tty, this.#resumeAt(id, since));
+    } else if (f.lines > 0 && catchUp < 3 && this.#cursors.has(id)) {
+      // Stopped: a stream cut before the tail of the log file would lose its last lines, so read
+      // once more from the cursor (a stopped container's stream ends by itself; dedupe skips
+      // what is already stored) until a read finds nothing new.
+      await new Promise((r) => setTimeout(r, 200));
+      this.#follow(id, tty, this.#resumeAt(id, since), catchUp + 1);
     }
+  }
+
+  /** Engine time to follow a container's logs on from: its cursor, else `fallback`. */
+  #resumeAt(id: string, fallback: number | undefined): number {
+    const c = this.#cursors.get(id);
+    const seen = c ? [c.stdout, c.stderr].filter((t) => t > 0) : [];
+    return seen.length ? Math.min(...seen) : (fallback ?? nowMicros());
+  }
+
+  #following(id: string): boolean {
+    for (const f of this.#followers) if (f.id === id) return true;
+    return false;
   }
 
   #detach(id: string, destroyed: boolean): void {

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, logLines, startRecorder, until } from '../helpers/recorder.js';
+import { cli, logLines as recorderLog, startRecorder, until } from '../helpers/recorder.js';
 import type { Recorder } from '../../recorder/record.js';
 import { EbpfSource } from '../../recorder/ebpf/ebpf-source.js';
 import { openStoreForReading } from '../../replay/open-store.js';
@@ -90,7 +90,7 @@ describe('hostile text in labels, env, logs, argv and paths (real engine, eBPF)'
       const bad = RAW_CONTROL.exec(out);
       expect(bad, `${what}: raw ${JSON.stringify(bad?.[0])} in ${JSON.stringify(out.slice(Math.max(0, (bad?.index ?? 0) - 60), (bad?.index ?? 0) + 20))}`).toBeNull();
     }
-    const log = logLines.join('');
+    const log = recorderLog.join('');
     expect(RAW_CONTROL.exec(log.replace(/\n/g, '')), "the recorder's own log").toBeNull();
     // The escapes are shown, not dropped: an investigator sees what the container tried.
     expect(outs[0]![1]).toContain('L1 \\x1b[2JA\\x1b]0;t\\x07B\\rC\\x9bD\\u202eE');

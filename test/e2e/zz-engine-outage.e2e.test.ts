@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
 import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
+import { cli, logLines, replayJson, startRecorder, until } from '../helpers/recorder.js';
+import type { DockerSource } from '../../recorder/docker/docker-source.js';
 
 const ENGINE_CTL = process.env.DASHCAM_TEST_ENV ?? fileURLToPath(new URL('../../scripts/test-env.sh', import.meta.url));
 const OUTAGE_MS = 30_000;
@@ -47,6 +48,7 @@ describe('engine outage of 30 s (real engine; runs last)', () => {
       await runDetached(b, ['--network', 'none'], loop('b'));
       for (const n of [a, b]) await until(async () => (await replayJson(store, n)).some((e) => e.kind === 'log'), 20_000, `${n} recorded`);
 
+      const logFrom = logLines.length;
       const stoppedAt = Date.now();
       await ctl('stop-engine');
       await until(async () => dockerSrc.health().state === 'degraded', 20_000, 'the docker source to notice');
@@ -72,6 +74,12 @@ describe('engine outage of 30 s (real engine; runs last)', () => {
         return by(a)?.state === 'running' && by(b)?.state === 'exited' && by(c)?.exitCode === 3 ? r : undefined;
       }, 30_000, 'A running, B exited, C exited 3 in ls --all');
       expect(rows.filter((r) => [a, b, c].includes(r.name))).toHaveLength(3);
+      // B is no longer held as running (no stats polling or log following of a dead container).
+      const live = (dockerSrc as unknown as DockerSource).running().map((i) => i.name);
+      expect(live).toContain(a);
+      expect(live).not.toContain(b);
+      // Broken log streams wait for the reconnect instead of retrying (and logging) in a loop.
+      expect(logLines.slice(logFrom).filter((l) => /logs of /.test(l)).length).toBeLessThan(10);
 
       // A's restart by the engine is on its timeline, and its logs are followed again.
       const evA = await until(async () => {

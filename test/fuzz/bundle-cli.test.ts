@@ -12,7 +12,9 @@ import { exportBundle } from '../../replay/export-command.js';
 import { verifyBundleBytes } from '../../replay/verify-command.js';
 import { checkError } from '../../formats/bundle-reader.js';
 import { writeFixtureStore } from '../replay/export-fixture.js';
-import { Rng, fixChecksum, fuzzSeed, hugeDeclaredSize, mutateBytes, mutateTarHeader, randomInput } from '../helpers/fuzz.js';
+import { Rng, fixChecksum, fuzzSeed, hugeDeclaredSize, mutateBytes, mutateTarHeader, randomInput, repackBundle } from '../helpers/fuzz.js';
+import { readTar } from '../../formats/bundle-tar.js';
+import { pack, unpack } from '../../formats/codec.js';
 import { cli } from '../helpers/recorder.js';
 
 class Sink extends Writable {
@@ -49,6 +51,27 @@ async function fails(buf: Buffer): Promise<boolean> {
 }
 
 describe('damaged bundles through the CLI', () => {
+  it('a bundle whose manifest, records and events carry terminal escapes (digests intact) prints them escaped', async () => {
+    const E = '\x1b[2J\x1b]0;pwned\x07\r\n\u009b1m\u202e';
+    const parts = new Map([...readTar(base)].map(([n, d]) => [n, Buffer.from(d)]));
+    const m = JSON.parse(parts.get('manifest.json')!.toString()) as Record<string, unknown> & { containers: Record<string, unknown>[] };
+    Object.assign(m, { host: `h${E}`, created: `c${E}`, tool: { name: 'dashcam', version: `v${E}` } });
+    m.containers = m.containers.map((c) => ({ ...c, name: `n${E}`, image: `i${E}` }));
+    const recs = unpack<Record<string, unknown>[]>(parts.get('containers.msgpack')!, 'containers').map((r) => ({ ...r, name: `n${E}`, names: [`n${E}`], image: `i${E}` }));
+    parts.set('containers.msgpack', pack(recs));
+    const file = join(work, 'escapes.dcb');
+    await writeFile(file, repackBundle(m, parts));
+    const outs = [await cli(['verify', file]), await cli(['replay', '--bundle', file, '--format', 'text']), await cli(['replay', '--bundle', file, '--at', new Date().toISOString(), '--format', 'text'])];
+    for (const r of outs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(0);
+      expect(r.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
+    }
+    expect(outs[0]!.stdout).toContain('\\x1b[2J');
+    const json = await cli(['replay', '--bundle', file, '--format', 'json']);
+    expect(json.stdout.split('\n').filter(Boolean).every((l) => typeof JSON.parse(l) === 'object')).toBe(true);
+  });
+
   it('~20 damaged bundles: verify, replay --bundle and import each exit 1 with one line `dashcam: ... [CODE]`', async () => {
     const cases: [string, Buffer][] = [
       ['empty file', Buffer.alloc(0)],

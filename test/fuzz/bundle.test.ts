@@ -10,7 +10,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, createBrotliCompress, constants as zc } from 'node:zlib';
 import { exportBundle } from '../../replay/export-command.js';
@@ -19,15 +18,15 @@ import { openBundleKV } from '../../replay/bundle-kv.js';
 import { replayCommand } from '../../replay/replay-command.js';
 import { atCommand } from '../../replay/at-command.js';
 import { importCommand } from '../../replay/import-command.js';
-import { readTar, tarChunks } from '../../formats/bundle-tar.js';
-import { encodeManifest, type Manifest } from '../../formats/bundle-manifest.js';
+import { readTar } from '../../formats/bundle-tar.js';
+import type { Manifest } from '../../formats/bundle-manifest.js';
 import { indexEntries, packEntries } from '../../formats/bundle-entries.js';
 import { pack } from '../../formats/codec.js';
 import type { KVEntry } from '../../formats/kv.js';
 import { toRfc3339 } from '../../formats/time.js';
 import { writeFixtureStore, SEC, T0 } from '../replay/export-fixture.js';
 import {
-  Rng, Tally, fuzzCases, fuzzSeed, hostileEventValue, hostileValue, hugeDeclaredSize, mutateBytes, mutateTarHeader, randomInput, runCase, type Outcome,
+  Rng, Tally, repackBundle, fuzzCases, fuzzSeed, hostileEventValue, hostileValue, hugeDeclaredSize, mutateBytes, mutateTarHeader, randomInput, runCase, type Outcome,
 } from '../helpers/fuzz.js';
 
 class Sink extends Writable {
@@ -64,15 +63,7 @@ beforeAll(async () => {
   return () => rm(work, { recursive: true, force: true });
 });
 
-/** Re-assembles a bundle from (possibly hostile) parts with a manifest whose digests match them. */
-function repack(m: Record<string, unknown>, p: Map<string, Buffer>): Buffer {
-  const list = [...p].filter(([n]) => n !== 'manifest.json');
-  const infos = list.map(([name, data]) => ({ name, size: data.length, sha256: sha(data) }));
-  const { manifestSha256: _drop, ...rest } = { ...m, parts: infos } as Record<string, unknown>;
-  const man = encodeManifest(rest as unknown as Omit<Manifest, 'manifestSha256'>);
-  return Buffer.concat(tarChunks([{ name: 'manifest.json', data: man }, ...list.map(([name, data]) => ({ name, data }))]));
-}
-const sha = (d: Buffer): string => createHash('sha256').update(d).digest('hex');
+const repack = repackBundle;
 
 /** A mutation that gets past the digests: one part's content changes, the manifest follows. */
 function deepMutation(rng: Rng): { data: Buffer; how: string } {

@@ -85,7 +85,13 @@ function damage(rng: Rng): { puts: KVEntry[]; how: string } {
     }
     case 8: {
       const [k, v] = rng.pick(original.get('k')!);
-      return { puts: [[k, rng.chance(0.5) ? mutateBytes(Buffer.from(v), rng).data : pack([1, 1, rng.int(100), [...Array(rng.int(25))].map(() => hostileValue(rng, 2))])]], how: 'keyframe damaged' };
+      // A usable header around a hostile body: state fields of the wrong type, process, connection
+      // and file rows with hostile fields (keyframe.ts STATE_FIELDS order: procs is the 16th).
+      const row = (): unknown[] => [...Array(rng.int(16))].map(() => (rng.chance(0.6) ? rng.int(100) : hostileValue(rng, 2)));
+      const body = [...Array(rng.int(25))].map((_, i) => (i >= 15 && i <= 21 && rng.chance(0.7) ? [...Array(1 + rng.int(3))].map(row) : rng.chance(0.5) ? undefined : hostileValue(rng, 2)));
+      const how = rng.int(3);
+      const value = how === 0 ? mutateBytes(Buffer.from(v), rng).data : how === 1 ? pack([1, 1, rng.int(100), [...Array(rng.int(25))].map(() => hostileValue(rng, 2))]) : pack([1, 1, rng.int(100), pack(body)]);
+      return { puts: [[k, value]], how: `keyframe damaged (${['bytes', 'header', 'body'][how]})` };
     }
     default: {
       // A name index entry pointing at a container with no (or a damaged) record.

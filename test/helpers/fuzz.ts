@@ -5,6 +5,8 @@
  */
 import { FormatError } from '../../formats/errors.js';
 import { pack as packAny } from '../../formats/codec.js';
+import { encodeManifest, sha256Hex, type Manifest } from '../../formats/bundle-manifest.js';
+import { tarChunks } from '../../formats/bundle-tar.js';
 
 /** mulberry32: tiny, fast, good enough to pick mutations; deterministic from its seed. */
 export class Rng {
@@ -235,4 +237,13 @@ export function hostileEventValue(rng: Rng): Buffer {
   const shape = rng.int(10);
   const v: unknown = shape === 0 ? hostileValue(rng, 2) : shape === 1 ? { 0: kind, 1: src } : [kind, src, ...fields];
   return packAny(v);
+}
+
+/** Re-assembles a bundle from (possibly hostile) parts with a manifest whose digests match them. */
+export function repackBundle(m: Record<string, unknown>, parts: Map<string, Buffer>): Buffer {
+  const list = [...parts].filter(([n]) => n !== 'manifest.json');
+  const infos = list.map(([name, data]) => ({ name, size: data.length, sha256: sha256Hex(data) }));
+  const { manifestSha256: _digest, ...rest } = { ...m, parts: infos } as Record<string, unknown>;
+  const man = encodeManifest(rest as unknown as Omit<Manifest, 'manifestSha256'>);
+  return Buffer.concat(tarChunks([{ name: 'manifest.json', data: man }, ...list.map(([name, data]) => ({ name, data }))]));
 }

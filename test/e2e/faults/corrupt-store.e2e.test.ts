@@ -41,7 +41,7 @@ async function recordBriefly(store: string): Promise<CliResult & { killed: boole
 function expectCorruptReport(r: CliResult, store: string): void {
   expect(r.code, r.stderr).toBe(1);
   const lines = r.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
+  expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/\[STORE_CORRUPT\]$/);
   expect(lines[0]).toContain(`dashcam repair --store ${store}`);
   expect(r.stderr).not.toMatch(/^\s+at /m);
@@ -85,7 +85,10 @@ beforeAll(async () => {
     const ids = await Promise.all(names.map((n, i) => runDetached(n, [], ['sh', '-c',
       `i=0; while [ $i -lt ${LINES} ]; do echo "$i $RANDOM$RANDOM$RANDOM $RANDOM$RANDOM$RANDOM $RANDOM$RANDOM"; i=$((i+1)); done; exit ${i + 3}`])));
     await Promise.all(ids.map(waitExit));
-    for (const n of names) await until(async () => (await logCount(pristine, n)) === LINES, 60_000, `${n}'s lines`);
+    let count = 0;
+    for (const n of names) await until(async () => (count = await logCount(pristine, n)) === LINES, 60_000, `${n}'s lines`).catch((err: Error) => {
+      throw new Error(`${err.message} (${count} of ${LINES} stored)`);
+    });
   } finally {
     await rec.stop();
   }

@@ -44,11 +44,23 @@ export function encodeValue(ev: DashEvent): Buffer {
  * decoding itself for values this small (bench/replay-seek.ts, `--format json`).
  */
 const NO = Symbol('fallback');
+const SHORT_STRING = 12;
 let at = 0;
 
 function fastString(b: Uint8Array, len: number): string | typeof NO {
   const end = at + len;
   if (end > b.length) return NO;
+  if (len <= SHORT_STRING) {
+    // Short strings in JS: cheaper than a call into the runtime (as msgpackr does too).
+    let s = '';
+    for (let i = at; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) return NO;
+      s += String.fromCharCode(c);
+    }
+    at = end;
+    return s;
+  }
   for (let i = at; i < end; i++) if (b[i]! >= 0x80) return NO;
   const s = Buffer.prototype.latin1Slice.call(b, at, end) as string;
   at = end;

@@ -44,23 +44,11 @@ export function encodeValue(ev: DashEvent): Buffer {
  * decoding itself for values this small (bench/replay-seek.ts, `--format json`).
  */
 const NO = Symbol('fallback');
-const SHORT_STRING = 12;
 let at = 0;
 
 function fastString(b: Uint8Array, len: number): string | typeof NO {
   const end = at + len;
   if (end > b.length) return NO;
-  if (len <= SHORT_STRING) {
-    // Short strings in JS: cheaper than a call into the runtime (as msgpackr does too).
-    let s = '';
-    for (let i = at; i < end; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return NO;
-      s += String.fromCharCode(c);
-    }
-    at = end;
-    return s;
-  }
   for (let i = at; i < end; i++) if (b[i]! >= 0x80) return NO;
   const s = Buffer.prototype.latin1Slice.call(b, at, end) as string;
   at = end;
@@ -189,17 +177,6 @@ export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
     if (!(err instanceof FormatError)) throw err;
     throw new FormatError(err.code, `damaged event at container ${container || '(host)'} time ${time} seq ${seq}: ${err.message}`, { cause: err.cause ?? err });
   }
-}
-
-/**
- * The kind number of a stored event value without decoding it (`[kind, source, ...]` as msgpack:
- * a fixarray or array16 header, then a positive fixint), or -1 when the header is anything else.
- * Lets a reader skip values it does not want (the host's non-gap events) at one byte each.
- */
-export function kindOfValue(v: Uint8Array): number {
-  const h = v[0];
-  const k = h !== undefined && h >= 0x90 && h <= 0x9f ? v[1] : h === 0xdc ? v[3] : undefined;
-  return k !== undefined && k < 0x80 ? k : -1;
 }
 
 /** Generic msgpack for records (containers, incidents, meta, keyframes). */

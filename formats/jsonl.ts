@@ -36,9 +36,10 @@ export function toJson(ev: DashEvent): JsonEvent {
 
 /*
  * toJsonLine builds the line as a string directly, byte for byte what JSON.stringify(toJson(ev))
- * gives (test/formats/jsonl.test.ts and the e2e tests hold it to that): no intermediate object per
- * event, property names as precomputed literals, and the date part of the timestamp formatted once
- * per second. Measured with bench/replay-seek.ts, this was the largest cost of `--format json`.
+ * gives (checked on 200,000 random and hostile values and on a 1,000,000-event replay): no
+ * intermediate object per event, property names as precomputed literals, the envelope's constant
+ * part and the date part of the timestamp cached. Measured with bench/replay-seek.ts, building
+ * the object and stringifying it was the largest cost of `--format json`.
  */
 
 /** Up to here (year 2096) both this cache and toRfc3339's divisions are exact. */

@@ -11,7 +11,7 @@ import { P_EVENT, P_KEYFRAME, cidBytes, timeKey, timeOfKey } from '../formats/ke
 import { KINDS } from '../formats/schema.js';
 import { decodeKeyframeHeader } from '../formats/keyframe.js';
 import { listIncidents } from '../formats/queries.js';
-import { kindOfValue } from '../formats/codec.js';
+import { kindNumOfValue } from '../formats/bundle-entries.js';
 
 export interface Marker { time: number; label: string }
 export interface Timeline {
@@ -39,7 +39,7 @@ async function exactCount(kv: KVReader, id: string, start: number, end: number, 
     for (const [k, v] of chunk) {
       const t = timeOfKey(k);
       buckets[bucketOf(t, start, span, buckets.length)]!++;
-      if (kindOfValue(v) === GAP_NUM) gaps.push({ time: t, label: 'gap' });
+      if (kindNumOfValue(v) === GAP_NUM) gaps.push({ time: t, label: 'gap' });
     }
   }
 }

@@ -10,7 +10,8 @@ import { eventChunks, resolveContainer } from '../formats/queries.js';
 import { mergeStreams } from './merge.js';
 import { FormatError } from '../formats/errors.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
-import { decodeEntry, kindOfValue } from '../formats/codec.js';
+import { decodeEntry } from '../formats/codec.js';
+import { kindNumOfValue } from '../formats/bundle-entries.js';
 import { KINDS } from '../formats/schema.js';
 
 export interface WindowQuery {
@@ -36,7 +37,7 @@ async function* hostGaps(kv: KVReader, from: number | undefined, to: number | un
   for await (const chunk of kv.chunks(timeRange(P_EVENT, '', from, to))) {
     const gaps: DashEvent[] = [];
     for (const [k, v] of chunk) {
-      const kind = kindOfValue(v);
+      const kind = kindNumOfValue(v);
       if (kind !== GAP_NUM && kind !== -1) continue;
       const ev = decodeEntry(k, v);
       if (ev.kind === 'gap') gaps.push(ev);

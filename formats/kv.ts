@@ -24,6 +24,12 @@ export interface KVWriter extends KVReader {
   write(puts: readonly KVEntry[], dels?: readonly Uint8Array[]): Promise<void>;
   /** Reclaims disk space in [gte, lt) (LevelDB compaction). */
   compact(gte: Uint8Array, lt: Uint8Array): Promise<void>;
+  /**
+   * Resolves when no range read is open, or after `maxMs`. An open read holds a LevelDB snapshot,
+   * and a compaction under it keeps (and rewrites) everything the snapshot can still see: deleted
+   * data is not reclaimed and the store can even grow.
+   */
+  readersIdle?(maxMs: number): Promise<void>;
   approximateSize(gte: Uint8Array, lt: Uint8Array): Promise<number>;
   /**
    * Closes and opens the store again in place, under every holder of this object. LevelDB keeps a

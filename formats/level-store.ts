@@ -102,6 +102,9 @@ export class LevelStore implements KVWriter {
   #db: DB;
   /** Set while reopen() swaps the database; every call waits for it. */
   #reopening: Promise<void> | undefined;
+  /** Range reads open now (each holds a snapshot; see readersIdle). */
+  #readers = 0;
+  #idleWaiters: (() => void)[] = [];
   readonly location: string;
 
   constructor(db: DB, location: string) {
@@ -147,6 +150,7 @@ export class LevelStore implements KVWriter {
     const it = this.#db.iterator({ ...range, limit: range.limit ?? -1, highWaterMarkBytes: small ? SMALL_CHUNK_BYTES : CHUNK_BYTES });
     const next = (): Promise<KVEntry[]> => (it.nextv(CHUNK) as Promise<KVEntry[]>).catch((err: unknown) => { throw translate(err, this.location); });
     let ahead: Promise<KVEntry[]> | undefined;
+    this.#readers++;
     try {
       let items = await next();
       for (let n = 0; items.length > 0; n++) {
@@ -165,7 +169,19 @@ export class LevelStore implements KVWriter {
       // A read still in flight must end before the iterator closes.
       if (ahead) await ahead.catch(() => undefined);
       await it.close();
+      if (--this.#readers === 0) for (const w of this.#idleWaiters.splice(0)) w();
     }
+  }
+
+  readersIdle(maxMs: number): Promise<void> {
+    if (this.#readers === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async write(puts: readonly KVEntry[], dels: readonly Uint8Array[] = []): Promise<void> {

@@ -128,6 +128,9 @@ export class Retention {
       if (this.#stopping) break;
       // A pause after each range lets LevelDB's one background thread flush ingestion's memtables.
       const t0 = performance.now();
+      // Readers (replays over the query socket) pin deleted data while they run: wait for a moment
+      // without any, bounded so retention never stalls behind a long export.
+      await kv.readersIdle?.(5000);
       await kv.compact(gte, lt);
       await sleep(Math.min(200, performance.now() - t0));
     }

@@ -14,14 +14,13 @@ import { record } from '../recorder/record.js';
 import { createLogger } from '../recorder/logger.js';
 import { mixedEvents } from './synthetic.js';
 
-const [store, rateArg, secsArg, maxBufferedArg] = process.argv.slice(2);
-if (!store) throw new Error('usage: memory-child.js <store> <events/s> <seconds> [keyframe reorder bound]');
+const [store, rateArg, secsArg] = process.argv.slice(2);
+if (!store) throw new Error('usage: memory-child.js <store> <events/s> <seconds>');
 const rate = Number(rateArg ?? 50_000);
 const secs = Number(secsArg ?? 60);
 const say = (o: Record<string, unknown>): boolean => process.stdout.write(`${JSON.stringify(o)}\n`);
 
-const keyframes = maxBufferedArg === undefined ? {} : { maxBuffered: Number(maxBufferedArg) };
-const rec = await record({ store, sources: [], handleSignals: false, keyframes }, createLogger({ quiet: true }));
+const rec = await record({ store, sources: [], handleSignals: false }, createLogger({ quiet: true }));
 const total = rate * secs;
 // Event times follow the wall clock at the paced rate, as live events would.
 const events = mixedEvents(total, Date.now() * 1000, 1e6 / rate);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { appendResult, median, type BenchRow } from './report.js';
+import { appendResult, median } from './report.js';
 import { loadNote, rssBytes } from './proc-cpu.js';
 
 const CHILD = fileURLToPath(new URL('./memory-child.js', import.meta.url));
@@ -20,16 +20,15 @@ const MB = 2 ** 20;
 
 interface ChildEnd { emitted: number; written: number; lost: number; behindTicks: number; paceSecs: number }
 
-interface Run { steady: number; max: number; samples: number[]; end: ChildEnd }
-
-/** One recorder child at `rate` for `secs`; `maxBuffered` overrides the keyframe reorder bound. */
-async function runChild(rate: number, secs: number, maxBuffered?: number): Promise<Run> {
+async function main(): Promise<void> {
+  const rate = Number(process.argv[2] ?? 50_000);
+  const secs = Number(process.argv[3] ?? 60);
   const dir = await mkdtemp(join(tmpdir(), 'dashcam-bench-mem-'));
+  const loads = [loadNote()];
   const samples: number[] = [];
   let end: ChildEnd | undefined;
   try {
-    const args = [CHILD, join(dir, 'store'), String(rate), String(secs), ...(maxBuffered === undefined ? [] : [String(maxBuffered)])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD, join(dir, 'store'), String(rate), String(secs)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let timer: NodeJS.Timeout | undefined;
     const sample = (): void => {
       const r = rssBytes(child.pid!);
@@ -49,31 +48,19 @@ async function runChild(rate: number, secs: number, maxBuffered?: number): Promi
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { steady: median(samples.slice(-30)) / MB, max: Math.max(...samples) / MB, samples, end: end! };
-}
-
-async function main(): Promise<void> {
-  const rate = Number(process.argv[2] ?? 50_000);
-  const secs = Number(process.argv[3] ?? 60);
-  const loads = [loadNote()];
-  // Side by side: the recorder as shipped, and with the keyframe reorder buffer bounded by time only
-  // (as before it was also bounded by count).
-  const now = await runChild(rate, secs);
-  const before = await runChild(rate, secs, Number.MAX_SAFE_INTEGER);
   loads.push(loadNote());
-  const row = (what: string, r: Run, budget: string): BenchRow => {
-    const achieved = r.end.emitted / r.end.paceSecs;
-    const kept = r.end.written >= r.end.emitted && r.end.lost === 0;
-    return {
-      what, budget,
-      measured: `${r.steady.toFixed(0)} MB (max ${r.max.toFixed(0)} MB); paced at ${Math.round(achieved).toLocaleString('en')} events/s, ${r.end.written.toLocaleString('en')} of ${r.end.emitted.toLocaleString('en')} written${r.end.lost ? `, ${r.end.lost} lost` : ''}`,
-      met: budget === '-' ? undefined : r.steady <= 150 && kept,
-    };
-  };
+  const steady = median(samples.slice(-30)) / MB;
+  const max = Math.max(...samples) / MB;
+  const achieved = end.emitted / end.paceSecs;
+  const kept = end.written >= end.emitted && end.lost === 0;
   appendResult('recorder memory (bench/memory.ts)', [
-    row(`recorder resident memory, steady, at ${rate.toLocaleString('en')} events/s (${secs} s, median RSS of the last 30 s)`, now, '≤ 150 MB'),
-    row('same, keyframe reorder buffer bounded by time only (the previous design), same run', before, '-'),
-  ], `The whole recorder (store, pipeline, keyframe writer, incident engine, retention timer, query socket) in a child process with no capture source, fed bench/synthetic.ts events (kernel activity, logs, stats over 8 containers) paced in 5 ms ticks. RSS samples (MB, 1 s apart): ${now.samples.map((s) => Math.round(s / MB)).join(' ')}. Machine ${loads.join(' before, ')} after.`);
+    {
+      what: `recorder resident memory, steady, at ${rate.toLocaleString('en')} events/s (${secs} s, median RSS of the last 30 s)`,
+      budget: '≤ 150 MB',
+      measured: `${steady.toFixed(0)} MB (max ${max.toFixed(0)} MB); paced at ${Math.round(achieved).toLocaleString('en')} events/s, ${end.written.toLocaleString('en')} of ${end.emitted.toLocaleString('en')} written${end.lost ? `, ${end.lost} lost` : ''}`,
+      met: steady <= 150 && kept,
+    },
+  ], `The whole recorder (store, pipeline, keyframe writer, incident engine, retention timer, query socket) in a child process with no capture source, fed bench/synthetic.ts events (kernel activity, logs, stats over 8 containers) paced in 5 ms ticks. RSS samples (MB, 1 s apart): ${samples.map((s) => Math.round(s / MB)).join(' ')}. Machine ${loads.join(' before, ')} after.`);
 }
 
 await main();

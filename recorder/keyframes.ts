@@ -23,12 +23,8 @@ export interface KeyframeOptions {
   everyEvents: number;
   everyMicros: number;
   latenessMicros: number;
-  /** Events held in all reorder buffers at most: at high rates the buffer is bounded by count,
-   * not only by time (2 s of 50,000 events/s held 100,000 live events, the recorder's largest
-   * memory cost in bench/memory.ts). Over it, the busiest buffer releases its older half early. */
-  maxBuffered: number;
 }
-export const KEYFRAME_DEFAULTS: KeyframeOptions = { everyEvents: 2000, everyMicros: 10_000_000, latenessMicros: 2_000_000, maxBuffered: 20_000 };
+export const KEYFRAME_DEFAULTS: KeyframeOptions = { everyEvents: 2000, everyMicros: 10_000_000, latenessMicros: 2_000_000 };
 
 /** Keyframe keys remembered per container, so a late event can withdraw those after it. */
 const REMEMBER = 4096;
@@ -57,8 +53,6 @@ export class KeyframeWriter {
   readonly #skip = new Set<string>();
   #maxTime = 0;
   #count = 0;
-  /** Events in all reorder buffers (not yet applied). */
-  #buffered = 0;
   readonly stats = { keyframes: 0, withdrawn: 0, late: 0 };
 
   constructor(opts: Partial<KeyframeOptions> = {}, resumed: Iterable<ContainerState> = [], skip: Iterable<string> = []) {
@@ -81,15 +75,9 @@ export class KeyframeWriter {
     if (!t) this.#tracks.set(ev.container, (t = this.#track(ev.container)));
     if (before(ev, t.state)) return this.#late(t, ev, out);
     insertSorted(t.buf, t.head, ev);
-    this.#buffered++;
     if (ev.time > t.maxTime) t.maxTime = ev.time;
     if (ev.time > this.#maxTime) this.#maxTime = ev.time;
-    let watermark = t.maxTime - this.#opts.latenessMicros;
-    if (this.#buffered > this.#opts.maxBuffered) {
-      const mid = t.buf[t.head + ((t.buf.length - t.head) >> 1)]!.time;
-      if (mid > watermark) watermark = mid;
-    }
-    this.#release(t, watermark, out);
+    this.#release(t, t.maxTime - this.#opts.latenessMicros, out);
     if (++this.#count % SWEEP === 0) {
       const wm = this.#maxTime - this.#opts.latenessMicros;
       for (const other of this.#tracks.values()) if (other !== t && other.buf.length > other.head) this.#release(other, wm, out);
@@ -106,12 +94,10 @@ export class KeyframeWriter {
       if (t.sinceKf >= this.#opts.everyEvents || state.time - t.lastKfTime >= this.#opts.everyMicros) this.#write(t, out);
       if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') {
         this.#write(t, out);
-        this.#buffered -= buf.length - t.head;
         this.#tracks.delete(state.container);
         return;
       }
     }
-    this.#buffered -= i - t.head;
     t.head = i;
     if (i === buf.length) {
       buf.length = 0;
@@ -141,7 +127,6 @@ export class KeyframeWriter {
         this.stats.withdrawn++;
       }
     }
-    this.#buffered -= t.buf.length - t.head;
     this.#tracks.delete(ev.container);
     this.#skip.add(ev.container);
   }

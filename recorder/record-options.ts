@@ -33,8 +33,6 @@ export interface RecordOptions {
   incidents?: IncidentConfig;
   /** A state keyframe per container every this many events (replay seeks from the nearest one). */
   keyframeEvery: number;
-  /** Keyframe writer tuning beyond the spacing (bench/memory.ts compares reorder-buffer bounds). */
-  keyframes?: { maxBuffered?: number; latenessMicros?: number };
   /** bpftrace binary for the eBPF source (default: `bpftrace` on PATH). */
   bpftrace?: string;
   /** Removed containers leave the recorder's memory this long after their last event (default 5 min). */

@@ -3,8 +3,11 @@
  * time it was down as a gap), starts the sources and the query socket, and runs until stopped.
  * Stopping (SIGTERM/SIGINT or `stop()`) flushes every pending batch before the store closes.
  */
-import type { Server } from 'node:net';
-import { openLevelStore } from '../formats/level-store.js';
+import { connect, type Server } from 'node:net';
+import { join } from 'node:path';
+import { openLevelStore, type LevelStore } from '../formats/level-store.js';
+import { FormatError } from '../formats/errors.js';
+import { SOCKET_NAME } from '../formats/frames.js';
 import { P_EVENT, P_META, metaKey, prefixRange, timeRange } from '../formats/keys.js';
 import type { KVWriter } from '../formats/kv.js';
 import { newRedactKey, type RedactKey } from '../formats/redact.js';
@@ -14,6 +17,7 @@ import type { RunRecord } from '../formats/records.js';
 import { Pipeline } from './pipeline.js';
 import { createLogger, type Logger } from './logger.js';
 import { DockerSource } from './docker/docker-source.js';
+import { emptyLogCursor, type LogCursor } from './docker/log-follower.js';
 import { startQueryServer, stopQueryServer } from './query-server.js';
 import { chooseKernelSource, startKernelSource } from './kernel-source.js';
 import type { CaptureSource } from './source.js';
@@ -50,24 +54,71 @@ async function loadRedactKey(kv: KVWriter): Promise<RedactKey> {
   return key;
 }
 
-/** Engine times of a container's last stored stdout and stderr lines (the latest 10,000 events). */
-async function lastLogTimes(kv: KVWriter, id: string): Promise<{ stdout: number; stderr: number }> {
-  const cur = { stdout: 0, stderr: 0 };
+/** Where a container's stored stdout and stderr lines end (searched in its latest 10,000 events):
+ * the engine time of the last line of each, and how many lines share that time. */
+async function storedLogCursor(kv: KVWriter, id: string): Promise<LogCursor> {
+  const cur = emptyLogCursor();
+  const done = { stdout: false, stderr: false };
   for await (const chunk of kv.chunks({ ...timeRange(P_EVENT, id), reverse: true, limit: 10_000 })) {
     for (const [k, v] of chunk) {
       const ev = decodeEntry(k, v);
-      if (ev.kind === 'log' && ev.engineTime !== undefined && cur[ev.stream] === 0) cur[ev.stream] = ev.engineTime;
-      if (cur.stdout && cur.stderr) return cur;
+      if (ev.kind !== 'log' || ev.engineTime === undefined || done[ev.stream]) continue;
+      const mark = cur[ev.stream];
+      if (mark.count === 0 || ev.engineTime === mark.time) {
+        mark.time = ev.engineTime;
+        mark.count++;
+      } else {
+        done[ev.stream] = true;
+        if (done.stdout && done.stderr) return cur;
+      }
     }
   }
   return cur;
+}
+
+/**
+ * Opens the store for writing. A reader (`ls`, `replay`, `export`) run while no recorder was up
+ * holds the store's lock for as long as it reads: wait for it rather than fail a daemon start.
+ * Another recorder answers on the store's query socket: that is refused at once.
+ */
+async function openForRecording(dir: string, log: Logger): Promise<LevelStore> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let warned = false;
+  for (;;) {
+    try {
+      return await openLevelStore(dir, { create: true });
+    } catch (err) {
+      if (!(err instanceof FormatError) || err.code !== 'STORE_LOCKED') throw err;
+      if (await answers(join(dir, SOCKET_NAME))) {
+        throw new FormatError('STORE_LOCKED', `store ${dir} is already being recorded by another dashcam record`, { cause: err });
+      }
+      if (Date.now() >= deadline) throw err;
+      if (!warned) log.warn(`store ${dir} is held by another process (a reader?); waiting up to ${LOCK_WAIT_MS / 1000} s for it`);
+      warned = true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const LOCK_WAIT_MS = 30_000;
+
+/** Whether something listens on a unix socket. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(path);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
 }
 
 export async function record(input: Partial<RecordOptions> = {}, log: Logger = createLogger()): Promise<Recorder> {
   const opts: RecordOptions = { ...RECORD_DEFAULTS, ...input };
   // Everything we create (store files, socket) is owner-only unless configured otherwise.
   process.umask(0o077);
-  const kv = await openLevelStore(opts.store, { create: true });
+  const kv = await openForRecording(opts.store, log);
   const seq = (await getMeta<number>(kv, 'seq')) ?? 0;
   const prev = await lastRun(kv);
   const redactKey = await loadRedactKey(kv);
@@ -84,7 +135,7 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     statsIntervalMs: opts.statsIntervalMs,
     resumeFrom: prev ? (prev.stop ?? prev.heartbeat) : undefined,
     known: () => pipeline.book.all(),
-    storedLogCursor: (id) => lastLogTimes(kv, id),
+    storedLogCursor: (id) => storedLogCursor(kv, id),
     log,
     redactKey,
   });

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import type { CaptureSource, ContainerDirectory, ContainerProcessInfo, Sink, SourceHealth } from '../source.js';
 import type { Logger } from '../logger.js';
 import { nowMicros, parseRfc3339 } from '../../formats/time.js';
-import { LogFollower, type LogCursor } from './log-follower.js';
+import { LogFollower, emptyLogCursor, type LogCursor } from './log-follower.js';
 import { StatsPoller } from './stats-poller.js';
 import { EngineEvents, type EngineMessage } from './engine-events.js';
 import { Snapshotter } from './snapshotter.js';
@@ -220,20 +220,15 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   async #followAsync(id: string, tty: boolean, since: number, catchUp: number): Promise<void> {
     let cursor = this.#cursors.get(id);
     if (!cursor) {
-      this.#cursors.set(id, (cursor = { stdout: 0, stderr: 0 }));
       // After a recorder restart, resume dedupe from what the store already holds.
-      const stored = await this.#opts.storedLogCursor?.(id);
-      if (stored) {
-        cursor.stdout = Math.max(cursor.stdout, stored.stdout);
-        cursor.stderr = Math.max(cursor.stderr, stored.stderr);
-        // The previous run may have been behind the engine when it died: ask from the last line it
-        // stored, not from when it was last alive (dedupe skips what is already there).
-        const seen = [stored.stdout, stored.stderr].filter((t) => t > 0);
-        if (seen.length) since = Math.min(since, ...seen);
-      }
+      this.#cursors.set(id, (cursor = (await this.#opts.storedLogCursor?.(id)) ?? emptyLogCursor()));
+      // The previous run may have been behind the engine when it died: ask from the last line it
+      // stored, not from when it was last alive (dedupe skips what is already there).
+      const seen = [cursor.stdout.time, cursor.stderr.time].filter((t) => t > 0);
+      if (seen.length) since = Math.min(since, ...seen);
     }
     if (this.#stopping) return;
-    this.#opts.log.debug(`logs of ${id.slice(0, 12)}: following since ${since} (stored up to ${cursor.stdout}/${cursor.stderr})`);
+    this.#opts.log.debug(`logs of ${id.slice(0, 12)}: following since ${since} (stored up to ${cursor.stdout.time}/${cursor.stderr.time})`);
     const f = new LogFollower(this.#docker, id, { tty, maxLine: this.#opts.maxLogLine, since, cursor }, this.#sink, this.#opts.log);
     this.#followers.add(f);
     await f.done;
@@ -259,7 +254,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   /** Engine time to follow a container's logs on from: its cursor, else `fallback`. */
   #resumeAt(id: string, fallback: number | undefined): number {
     const c = this.#cursors.get(id);
-    const seen = c ? [c.stdout, c.stderr].filter((t) => t > 0) : [];
+    const seen = c ? [c.stdout.time, c.stderr.time].filter((t) => t > 0) : [];
     return seen.length ? Math.min(...seen) : (fallback ?? nowMicros());
   }
 

@@ -13,14 +13,54 @@ export interface LogFollowOptions {
   maxLine: number;
   /** Engine time (µs) to follow from. */
   since: number;
-  /** Engine time of the last line recorded per stream of this container, shared by its followers:
-   * a new follower skips lines at or before what an earlier one recorded (restart and reconnect
-   * dedupe). Per stream, because the engine stamps stdout and stderr independently and their
-   * times interleave out of order. */
+  /** Where the lines recorded so far end, per stream of this container, shared by its followers:
+   * a new follower skips what an earlier one recorded (restart and reconnect dedupe). Per stream,
+   * because the engine stamps stdout and stderr independently and their times interleave. */
   cursor: LogCursor;
 }
 
-export interface LogCursor { stdout: number; stderr: number }
+/** The end of a stream's recorded lines: the engine time (µs) of the last one, and how many lines
+ * carry exactly that time. The engine stamps lines in nanoseconds, so at microseconds a burst
+ * shares stamps: skipping "everything at or before the last time" would lose the rest of a burst
+ * cut by a crash, and skipping only "before" would record its head twice. */
+export interface StreamMark { time: number; count: number }
+export interface LogCursor { stdout: StreamMark; stderr: StreamMark }
+
+export const emptyLogCursor = (): LogCursor => ({ stdout: { time: 0, count: 0 }, stderr: { time: 0, count: 0 } });
+
+/**
+ * Decides which lines a new follower records, given what earlier followers recorded (`cursor`),
+ * and moves the cursor past every line it admits. Skipped: lines stamped before the cursor's end,
+ * and at its last stamp as many lines as it holds (the engine serves a stream in its own order, so
+ * those are the first ones at that stamp).
+ */
+export class ResumeGate {
+  readonly #floor: Record<LogStream, number>;
+  readonly #skip: Record<LogStream, number>;
+
+  constructor(readonly cursor: LogCursor) {
+    this.#floor = { stdout: cursor.stdout.time, stderr: cursor.stderr.time };
+    this.#skip = { stdout: cursor.stdout.count, stderr: cursor.stderr.count };
+  }
+
+  admit(stream: LogStream, t: number): boolean {
+    if (t < this.#floor[stream]) return false;
+    if (t === this.#floor[stream] && this.#skip[stream] > 0) {
+      this.#skip[stream]--;
+      return false;
+    }
+    const mark = this.cursor[stream];
+    if (t > mark.time) {
+      mark.time = t;
+      mark.count = 1;
+    } else if (t === mark.time) {
+      mark.count++;
+    }
+    return true;
+  }
+}
+
+type LogStream = keyof LogCursor;
 
 export class LogFollower {
   readonly #abort = new AbortController();
@@ -39,13 +79,10 @@ export class LogFollower {
 
   async #run(docker: Docker, opts: LogFollowOptions, sink: Sink, log: Logger): Promise<void> {
     const since = (opts.since / 1e6).toFixed(6);
-    // What earlier followers recorded; this follower's own lines are never compared with each
-    // other (two lines may share a microsecond).
-    const floor: LogCursor = { ...this.#cursor };
+    const gate = new ResumeGate(this.#cursor);
     const framer = new LogFramer({ tty: opts.tty, maxLine: opts.maxLine }, (l) => {
       const t = l.engineTime ?? nowMicros();
-      if (l.engineTime !== undefined && t <= floor[l.stream]) return;
-      if (t > this.#cursor[l.stream]) this.#cursor[l.stream] = t;
+      if (l.engineTime !== undefined && !gate.admit(l.stream, t)) return;
       this.lines++;
       sink.emit({ kind: 'log', source: 'docker', container: this.id, time: t, stream: l.stream, line: l.line, engineTime: l.engineTime, truncated: l.truncated });
     });

@@ -35,12 +35,19 @@ describe('SIGKILL during a log storm (real engine)', () => {
     expect(nums.slice(0, seen)).toEqual(Array.from({ length: seen }, (_, i) => i));
 
     rec = spawnRecorder(store);
+    let stderr = '';
+    rec.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+    let progress = 'nothing read yet';
     try {
       const evs = await until(async () => {
         const e = await replayJson(store, name);
         const gap = e.find((x) => x.kind === 'gap' && x.reason === 'recorder-down');
-        return gap && e.filter((x) => x.kind === 'log').length >= TOTAL ? e : undefined;
-      }, 120_000, 'a recorder-down gap and every line of the storm');
+        const n = e.filter((x) => x.kind === 'log').length;
+        progress = `gap ${gap ? 'recorded' : 'missing'}, ${n} lines`;
+        return gap && n >= TOTAL ? e : undefined;
+      }, 120_000, 'a recorder-down gap and every line of the storm').catch((err: Error) => {
+        throw new Error(`${err.message} (last read: ${progress}; recorder said: ${stderr})`);
+      });
       // After the restart the recorder resumed where the store stopped: every line exactly once.
       const all = evs.filter((e) => e.kind === 'log').map((e) => Number((e.line as string).split(' ')[2]));
       expect(all.length).toBe(TOTAL);

@@ -97,16 +97,22 @@ export class ReplayApp {
     this.#queue = this.#queue.then(work).then(() => this.#draw()).catch((err) => { this.stop(); this.#finish(err); }).finally(() => { this.#pending--; });
   }
 
+  /** Keys take effect in the order typed, each after the work of those before it: a key that opens
+   * the filter prompt or an overlay changes what the next keys mean, even when they arrive while a
+   * seek is still running. */
   #onKey(ch: string | undefined, full: string | undefined): void {
+    this.#run(() => this.#dispatch(ch, full));
+  }
+
+  async #dispatch(ch: string | undefined, full: string | undefined): Promise<void> {
     if (this.#typing !== undefined) return this.#typeFilter(ch, full);
     if (this.#overlay.visible) {
       if (full === 'up' || full === 'down') this.#overlay.scroll(full === 'up' ? -1 : 1);
       else this.#overlay.hide();
-      this.#screen.render();
       return;
     }
     const action = actionFor(full, ch);
-    if (action) this.#run(() => this.#act(action));
+    if (action) await this.#act(action);
   }
 
   #typeFilter(ch: string | undefined, full: string | undefined): void {
@@ -117,7 +123,6 @@ export class ReplayApp {
       this.#typing = undefined;
     } else if (full === 'backspace') this.#typing = this.#typing!.slice(0, -1);
     else if (ch && ch.length === 1 && ch >= ' ' && ch !== '\x7f') this.#typing += ch;
-    this.#run(async () => {});
   }
 
   async #act(a: Action): Promise<void> {

@@ -20,16 +20,21 @@ function kindOfValue(v: Uint8Array): number {
   return -1;
 }
 
+/** What deleteEvents deleted: how many events, and the first and last of their keys. */
+export interface Deleted { count: number; first?: Uint8Array; last?: Uint8Array }
+
 /** Deletes a container's unpinned events before `cut`; keeps the latest snapshot if events remain. */
-export async function deleteEvents(kv: KVWriter, c: string, cut: number, pins: readonly Interval[], keepSnapshot: boolean, stopping: () => boolean): Promise<number> {
-  let deleted = 0;
+export async function deleteEvents(kv: KVWriter, c: string, cut: number, pins: readonly Interval[], keepSnapshot: boolean, stopping: () => boolean): Promise<Deleted> {
+  const deleted: Deleted = { count: 0 };
   let held: Uint8Array | undefined;
   let dels: Uint8Array[] = [];
   const flush = async (): Promise<void> => {
     if (!dels.length) return;
     const t0 = performance.now();
     await kv.write([], dels);
-    deleted += dels.length;
+    deleted.count += dels.length;
+    deleted.first ??= dels[0];
+    deleted.last = dels[dels.length - 1];
     dels = [];
     // LevelDB serializes writes: leave the store to ingestion at least as long as we held it.
     await sleep(Math.min(50, performance.now() - t0));

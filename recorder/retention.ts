@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KVWriter } from '../formats/kv.js';
-import type { GcReport, IncidentRecord } from '../formats/records.js';
+import type { ContainerRecord, GcReport, IncidentRecord } from '../formats/records.js';
 import { P_EVENT, P_KEYFRAME, containerKey, incidentKey, nameKey, timeRange } from '../formats/keys.js';
 import { pack } from '../formats/codec.js';
 import { listContainers, listIncidents } from '../formats/queries.js';
@@ -25,12 +25,17 @@ import { firstEventTime, storeBytes, timeForExcess, windowBytes } from './retent
 export { RETENTION_DEFAULTS, type RetentionOptions } from './retention-options.js';
 
 const SIZE_CHECK_MS = 5000;
+/** Trim-and-measure rounds of one pass over the size (see #pass). */
+const SIZE_ROUNDS = 3;
+/** The most of a store's size that a pass attributes to files other than event tables. */
+const OVERHEAD_MAX = 1 << 20;
 
 export class Retention {
   readonly #kv: KVWriter;
   readonly #opts: RetentionOptions;
   readonly #log: Logger;
   #running: Promise<GcReport> | undefined;
+  #following: Promise<GcReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastPassAt = 0;
   /** Set by stop(): a running pass finishes its current batch and returns, so shutdown is quick. */
@@ -80,9 +85,19 @@ export class Retention {
     }
   }
 
-  /** One pass now (`dashcam gc`); a pass already running is joined, not doubled. */
+  /**
+   * One pass that starts now or later (`dashcam gc`). A pass already running started before this
+   * request and may have measured the store before what came since, so it is waited for and then
+   * followed by one more, shared by every request that arrived meanwhile.
+   */
   pass(): Promise<GcReport> {
-    return (this.#running ??= this.#pass().finally(() => {
+    if (this.#running) {
+      return (this.#following ??= this.#running.catch(() => undefined).then(() => {
+        this.#following = undefined;
+        return this.pass();
+      }));
+    }
+    return (this.#running = this.#pass().finally(() => {
       this.#running = undefined;
       this.#lastPassAt = Date.now();
     }));
@@ -99,42 +114,20 @@ export class Retention {
     const records = new Map((await listContainers(kv)).map((r) => [r.id, r]));
     const containers = ['', ...records.keys()];
     const cuts = new Map(containers.map((c) => [c, now - this.#opts.retain]));
-    await this.#sizeCuts(containers, pinned, cuts, report.sizeBefore, now);
-
-    const compactions: [Uint8Array, Uint8Array][] = [];
     const gone = new Set<string>();
-    for (const c of containers) {
-      if (this.#stopping) break;
-      const cut = cuts.get(c)!;
-      const first = await firstEventTime(kv, c);
-      if (first === undefined || first >= cut) continue;
-      const pins = pinned.get(c) ?? [];
-      const remains = pins.length > 0 || (await firstEventTime(kv, c, cut)) !== undefined;
-      const frames = await seekFrames(kv, c, cut, pins, remains);
-      report.deletedEvents += await deleteEvents(kv, c, cut, pins, remains, () => this.#stopping);
-      report.deletedKeyframes += await deleteKeyframes(kv, c, cut, pins, remains, frames);
-      const r = timeRange(P_EVENT, c, 0, cut);
-      const k = timeRange(P_KEYFRAME, c, 0, cut);
-      compactions.push([r.gte, r.lt], [k.gte, k.lt]);
-      const rec = records.get(c);
-      if (!remains && rec && (rec.removed || rec.state === 'removed')) {
-        await kv.write([], [containerKey(c), ...rec.names.map((n) => nameKey(n, c))]);
-        gone.add(c);
-        report.deletedContainers++;
-      }
+    // Sizes measured while ingestion and LevelDB's own compactions are in flux (memtables not yet
+    // in tables, obsolete tables not yet deleted) can be off by megabytes; after this pass's own
+    // compaction they are settled. So: trim, measure again, and trim again while still over.
+    let size = report.sizeBefore;
+    for (let round = 0; round < SIZE_ROUNDS && !this.#stopping; round++) {
+      const moved = await this.#sizeCuts(containers, pinned, cuts, size, now);
+      if (round > 0 && !moved) break;
+      const deleted = await this.#trim(containers, records, pinned, cuts, gone, report);
+      size = await storeBytes(kv.location);
+      if (!deleted || size <= sizeTarget(this.#opts.maxSize)) break;
     }
     report.deletedIncidents = await this.#dropExpiredIncidents(incidents, cuts, gone, now);
-    for (const [gte, lt] of compactions) {
-      if (this.#stopping) break;
-      // A pause after each range lets LevelDB's one background thread flush ingestion's memtables.
-      const t0 = performance.now();
-      // Readers (replays over the query socket) pin deleted data while they run: wait for a moment
-      // without any, bounded so retention never stalls behind a long export.
-      await kv.readersIdle?.(5000);
-      await kv.compact(gte, lt);
-      await sleep(Math.min(200, performance.now() - t0));
-    }
-    report.sizeAfter = await storeBytes(kv.location);
+    report.sizeAfter = size;
     report.horizon = await this.horizon(containers);
     report.ms = Math.round(performance.now() - t0);
     this.lastPass = report;
@@ -145,6 +138,58 @@ export class Retention {
       this.#log.info(`retention: deleted ${report.deletedEvents} events, ${report.deletedContainers} gone containers; store ${formatBytes(report.sizeBefore)} → ${formatBytes(report.sizeAfter)} in ${report.ms} ms`);
     }
     return report;
+  }
+
+  /**
+   * Deletes every container's events before its cut (keeping pinned windows and, while events
+   * remain, the latest snapshot), drops the records of removed containers left empty, and
+   * compacts what was deleted. Returns how many events it deleted.
+   */
+  async #trim(containers: string[], records: Map<string, ContainerRecord>, pinned: Map<string, Interval[]>, cuts: Map<string, number>, gone: Set<string>, report: GcReport): Promise<number> {
+    const kv = this.#kv;
+    /** Ranges to compact, with the deleted keys at the two ends of what was deleted in each. */
+    const compactions: { gte: Uint8Array; lt: Uint8Array; ends: Uint8Array[] }[] = [];
+    let count = 0;
+    for (const c of containers) {
+      if (this.#stopping) break;
+      if (gone.has(c)) continue;
+      const cut = cuts.get(c)!;
+      const first = await firstEventTime(kv, c);
+      if (first === undefined || first >= cut) continue;
+      const pins = pinned.get(c) ?? [];
+      const remains = pins.length > 0 || (await firstEventTime(kv, c, cut)) !== undefined;
+      const frames = await seekFrames(kv, c, cut, pins, remains);
+      const deleted = await deleteEvents(kv, c, cut, pins, remains, () => this.#stopping);
+      count += deleted.count;
+      report.deletedKeyframes += await deleteKeyframes(kv, c, cut, pins, remains, frames);
+      const ends = deleted.first && deleted.last ? [deleted.first, deleted.last] : [];
+      compactions.push({ ...timeRange(P_EVENT, c, 0, cut), ends }, { ...timeRange(P_KEYFRAME, c, 0, cut), ends: [] });
+      const rec = records.get(c);
+      if (!remains && rec && (rec.removed || rec.state === 'removed')) {
+        await kv.write([], [containerKey(c), ...rec.names.map((n) => nameKey(n, c))]);
+        gone.add(c);
+        report.deletedContainers++;
+      }
+    }
+    report.deletedEvents += count;
+    for (const { gte, lt, ends } of compactions) {
+      if (this.#stopping) break;
+      // A pause after each range lets LevelDB's one background thread flush ingestion's memtables.
+      const t0 = performance.now();
+      // Readers (replays over the query socket) pin deleted data while they run: wait for a moment
+      // without any, bounded so retention never stalls behind a long export.
+      await kv.readersIdle?.(5000);
+      // A compaction under a reader's snapshot (this pass's own scan, or a replay) keeps deleted
+      // data together with its tombstones, and may push both into LevelDB's bottom level, which
+      // compactRange only rewrites when a file from the level above overlaps it. Deleting the two
+      // end keys once more (already gone; event keys are never reused) lays a fresh tombstone file
+      // over the whole deleted span, so compacting it down rewrites every bottom file under it and
+      // drops what no snapshot needs any more (measured: a 24 MiB cap left at 36 MB without this).
+      if (ends.length) await kv.write([], ends);
+      await kv.compact(gte, lt);
+      await sleep(Math.min(200, performance.now() - t0));
+    }
+    return count;
   }
 
   /** Pinned bytes over the cap: the oldest pins go first, each one logged. */
@@ -185,10 +230,11 @@ export class Retention {
     return kept;
   }
 
-  /** Over the size target: each container's cut moves forward to its fair share. */
-  async #sizeCuts(containers: string[], pinned: Map<string, Interval[]>, cuts: Map<string, number>, size: number, now: number): Promise<void> {
+  /** Over the size target: each container's cut moves forward to its fair share. Whether any moved. */
+  async #sizeCuts(containers: string[], pinned: Map<string, Interval[]>, cuts: Map<string, number>, size: number, now: number): Promise<boolean> {
     const target = sizeTarget(this.#opts.maxSize);
-    if (size <= target) return;
+    if (size <= target) return false;
+    let moved = false;
     const aim = target * 0.9; // hysteresis: do not run again as soon as one batch lands
     const sizes = new Map<string, number>();
     let events = 0;
@@ -205,7 +251,10 @@ export class Retention {
       pinnedTotal += pin;
       if (all - pin > 0) sizes.set(c, all - pin);
     }
-    const overhead = Math.max(0, size - events);
+    // What the store holds beside event tables. In flux (a write-ahead log, obsolete tables not
+    // yet deleted) this reads megabytes too high, and paying for it with events would delete far
+    // more history than needed; the next round measures the settled store (see #pass).
+    const overhead = Math.min(Math.max(0, size - events), OVERHEAD_MAX);
     const caps = fairCaps(sizes, aim - overhead - pinnedTotal);
     for (const [c, s] of sizes) {
       const cap = caps.get(c) ?? 0;
@@ -213,8 +262,12 @@ export class Retention {
       const first = await firstEventTime(this.#kv, c);
       if (first === undefined) continue;
       const t = await timeForExcess(this.#kv, c, first, now, s - cap, pinned.get(c) ?? []);
-      if (t > cuts.get(c)!) cuts.set(c, t);
+      if (t > cuts.get(c)!) {
+        cuts.set(c, t);
+        moved = true;
+      }
     }
+    return moved;
   }
 
   /**

@@ -10,7 +10,8 @@ import { tempDir } from '../helpers/temp-store.js';
 import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
 import { replayJson, startRecorder, until } from '../helpers/recorder.js';
 
-const TEST_ENV = fileURLToPath(new URL('../../scripts/test-env.sh', import.meta.url));
+/** The script that controls the engine the suite runs against (the one that started it). */
+const TEST_ENV = process.env.DASHCAM_TEST_ENV ?? fileURLToPath(new URL('../../scripts/test-env.sh', import.meta.url));
 afterAll(removeTestContainers);
 
 describe('engine restart (real engine)', () => {

@@ -44,7 +44,9 @@ await new Promise<void>((resolve) => {
     }
     if (elapsed - lastReport >= 1) {
       lastReport = Math.floor(elapsed);
-      say({ phase: 'run', t: lastReport, emitted, written: rec.pipeline.stats.written, heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20) });
+      const m = process.memoryUsage();
+      const mb = (n: number): number => Math.round(n / 2 ** 20);
+      say({ phase: 'run', t: lastReport, emitted, written: rec.pipeline.stats.written, rssMB: mb(m.rss), heapTotalMB: mb(m.heapTotal), heapMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers) });
     }
     if (emitted >= total) resolve();
     else setTimeout(tick, 5);

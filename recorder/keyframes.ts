@@ -18,6 +18,7 @@ import { applyEvent } from '../formats/state-apply.js';
 import { encodeKeyframe, withdrawnKeyframe } from '../formats/keyframe.js';
 import { atTime, loadState, type Position } from '../formats/state-load.js';
 import type { Observer } from './pipeline.js';
+import { ReorderBuffer } from './reorder-buffer.js';
 
 export interface KeyframeOptions {
   everyEvents: number;
@@ -34,10 +35,8 @@ const SWEEP = 1024;
 interface Track {
   cid: Uint8Array;
   state: ContainerState;
-  /** Reorder buffer, time order; entries before `head` are already applied (trimmed in bulk,
-   * since a splice per event made a busy container's ingest quadratic). */
-  buf: DashEvent[];
-  head: number;
+  /** Events waiting for the lateness window to pass, in (time, seq) order. */
+  buf: ReorderBuffer;
   maxTime: number;
   sinceKf: number;
   lastKfTime: number;
@@ -62,10 +61,10 @@ export class KeyframeWriter {
   }
 
   #track(id: string, state = emptyState(id)): Track {
-    return { cid: cidBytes(id), state, buf: [], head: 0, maxTime: state.time, sinceKf: 0, lastKfTime: state.time, written: [] };
+    return { cid: cidBytes(id), state, buf: new ReorderBuffer(), maxTime: state.time, sinceKf: 0, lastKfTime: state.time, written: [] };
   }
 
-  readonly observe: Observer = (ev, out) => {
+  readonly observe: Observer = (ev, out, value) => {
     if (ev.container === '') return;
     if (this.#skip.has(ev.container)) {
       if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#skip.delete(ev.container);
@@ -74,21 +73,20 @@ export class KeyframeWriter {
     let t = this.#tracks.get(ev.container);
     if (!t) this.#tracks.set(ev.container, (t = this.#track(ev.container)));
     if (before(ev, t.state)) return this.#late(t, ev, out);
-    insertSorted(t.buf, t.head, ev);
+    t.buf.push(ev.time, ev.seq, value);
     if (ev.time > t.maxTime) t.maxTime = ev.time;
     if (ev.time > this.#maxTime) this.#maxTime = ev.time;
     this.#release(t, t.maxTime - this.#opts.latenessMicros, out);
     if (++this.#count % SWEEP === 0) {
       const wm = this.#maxTime - this.#opts.latenessMicros;
-      for (const other of this.#tracks.values()) if (other !== t && other.buf.length > other.head) this.#release(other, wm, out);
+      for (const other of this.#tracks.values()) if (other !== t && other.buf.size > 0) this.#release(other, wm, out);
     }
   };
 
   #release(t: Track, watermark: number, out: KVEntry[]): void {
     const { buf, state } = t;
-    let i = t.head;
-    while (i < buf.length && buf[i]!.time <= watermark) {
-      const ev = buf[i++]!;
+    while (buf.size > 0 && buf.firstTime() <= watermark) {
+      const ev = buf.shift(state.container);
       applyEvent(state, ev);
       t.sinceKf++;
       if (t.sinceKf >= this.#opts.everyEvents || state.time - t.lastKfTime >= this.#opts.everyMicros) this.#write(t, out);
@@ -97,14 +95,6 @@ export class KeyframeWriter {
         this.#tracks.delete(state.container);
         return;
       }
-    }
-    t.head = i;
-    if (i === buf.length) {
-      buf.length = 0;
-      t.head = 0;
-    } else if (i > 4096 && i * 2 > buf.length) {
-      buf.splice(0, i);
-      t.head = 0;
     }
   }
 
@@ -138,7 +128,7 @@ export class KeyframeWriter {
    */
   readonly sweep = (out: KVEntry[], now: number): void => {
     const wm = now - this.#opts.latenessMicros;
-    for (const t of [...this.#tracks.values()]) if (t.buf.length > t.head) this.#release(t, wm, out);
+    for (const t of [...this.#tracks.values()]) if (t.buf.size > 0) this.#release(t, wm, out);
   };
 
   /** Per-container state held (for the leak test). */
@@ -153,13 +143,6 @@ export class KeyframeWriter {
       this.#write(t, out);
     }
   }
-}
-
-function insertSorted(buf: DashEvent[], head: number, ev: DashEvent): void {
-  let i = buf.length;
-  while (i > head && before(ev, buf[i - 1]!)) i--;
-  if (i === buf.length) buf.push(ev);
-  else buf.splice(i, 0, ev);
 }
 
 /**

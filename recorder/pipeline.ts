@@ -31,8 +31,8 @@ export interface PipelineOptions {
 const REOPEN_AFTER = 3;
 export const PIPELINE_DEFAULTS: PipelineOptions = { batchSize: 4096, flushMs: 100, maxQueue: 200_000, version: '0.0.0' };
 
-/** Observers see every stamped event (keyframes, incident rules); they may add puts. */
-export type Observer = (ev: DashEvent, out: KVEntry[]) => void;
+/** Observers see every stamped event and its encoded value (keyframes, incident rules); they may add puts. */
+export type Observer = (ev: DashEvent, out: KVEntry[], value: Uint8Array) => void;
 /** Called every second with the wall clock (µs), so state held for quiet containers is released. */
 export type Sweeper = (out: KVEntry[], now: number) => void;
 /** How often sweepers run and removed containers are evicted. */
@@ -128,7 +128,7 @@ export class Pipeline implements Sink {
     this.#pending.push([timeKey(P_EVENT, this.#cid(ev.container), ev.time, ev.seq), value]);
     this.stats.events++;
     this.book.observe(ev, value.length);
-    for (const o of this.#observers) o(ev, this.#pending);
+    for (const o of this.#observers) o(ev, this.#pending, value);
     if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#cids.delete(ev.container);
     if (this.#pending.length >= this.#opts.batchSize) this.#kick();
     else if (!this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);

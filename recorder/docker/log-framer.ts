@@ -10,7 +10,7 @@
  * Every message starts with the engine's RFC 3339 nano timestamp and a space. Lines longer than
  * `maxLine` bytes are cut there; the rest is counted (not buffered) and reported as `truncated`.
  */
-import { parseRfc3339 } from '../../formats/time.js';
+import { StampParser } from '../../formats/time.js';
 
 export interface LogLine {
   stream: 'stdout' | 'stderr';
@@ -25,6 +25,7 @@ export class LogFramer {
   readonly #tty: boolean;
   readonly #maxLine: number;
   readonly #onLine: (l: LogLine) => void;
+  readonly #stamps = new StampParser();
   #buf: Buffer = Buffer.alloc(0);
   readonly #partial: Record<'stdout' | 'stderr', Partial | undefined> = { stdout: undefined, stderr: undefined };
 
@@ -65,14 +66,14 @@ export class LogFramer {
     let body = payload;
     if (!p || (this.#tty && p.total === 0)) {
       const sp = payload.indexOf(32);
-      const ts = sp > 0 && sp < 40 ? parseRfc3339(payload.subarray(0, sp).toString('latin1')) : undefined;
+      const ts = sp > 0 && sp < 40 ? this.#stamps.parse(payload, 0, sp) : undefined;
       if (ts !== undefined) body = payload.subarray(sp + 1);
       p = { parts: [], size: 0, total: 0, engineTime: ts };
       this.#partial[stream] = p;
     } else if (!this.#tty) {
       // Continuation frames of a partial message carry their own timestamp: drop it.
       const sp = payload.indexOf(32);
-      if (sp > 0 && sp < 40 && parseRfc3339(payload.subarray(0, sp).toString('latin1')) !== undefined) body = payload.subarray(sp + 1);
+      if (sp > 0 && sp < 40 && this.#stamps.parse(payload, 0, sp) !== undefined) body = payload.subarray(sp + 1);
     }
     const ends = body.length > 0 && body[body.length - 1] === 10;
     if (ends) body = body.subarray(0, body.length - 1);

@@ -9,6 +9,8 @@
 import { decodeValue } from '../formats/codec.js';
 import type { DashEvent } from '../formats/schema.js';
 
+const MIN_ARENA = 16 * 1024;
+
 export class ReorderBuffer {
   #time = new Float64Array(64);
   #seq = new Float64Array(64);
@@ -17,10 +19,7 @@ export class ReorderBuffer {
   /** Entries [head, count) wait, in (time, seq) order. */
   #head = 0;
   #count = 0;
-  #bytes: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
-  /** The previous arena, reused by the next repack of the same size (no churn of big buffers,
-   * which left freed-but-resident memory behind in the allocator). */
-  #spare: Buffer | undefined = undefined;
+  #bytes: Buffer = Buffer.allocUnsafeSlow(MIN_ARENA);
   #used = 0;
 
   get size(): number {
@@ -80,23 +79,30 @@ export class ReorderBuffer {
     this.#len = grow(this.#len, (n) => new Uint32Array(n));
   }
 
-  /** Arena full: copy the waiting events' bytes into a new arena twice their size and `need` (so it
-   * shrinks again after a burst, and the copies cost O(1) per byte over time). */
+  /** Arena full: move the waiting events' bytes to its front, in place and in offset order (so no
+   * byte is overwritten before it has moved), growing the arena when they would fill more than 3/4
+   * of it and shrinking it when they fill less than 1/8. */
   #repack(need: number): void {
-    let live = 0;
-    for (let i = this.#head; i < this.#count; i++) live += this.#len[i]!;
-    let cap = 16 * 1024;
-    while (live + need > cap / 2) cap *= 2;
-    const to: Buffer = this.#spare?.length === cap ? this.#spare : Buffer.allocUnsafeSlow(cap);
-    let at = 0;
+    const off = this.#off;
+    const live: number[] = [];
+    let bytes = 0;
     for (let i = this.#head; i < this.#count; i++) {
-      const off = this.#off[i]!;
+      live.push(i);
+      bytes += this.#len[i]!;
+    }
+    live.sort((a, b) => off[a]! - off[b]!);
+    let cap = this.#bytes.length;
+    while (bytes + need > cap * 0.75) cap *= 2;
+    while (cap > MIN_ARENA && bytes + need < cap / 8) cap /= 2;
+    const to = cap === this.#bytes.length ? this.#bytes : Buffer.allocUnsafeSlow(cap);
+    let at = 0;
+    for (const i of live) {
+      const from = off[i]!;
       const len = this.#len[i]!;
-      this.#bytes.copy(to, at, off, off + len);
-      this.#off[i] = at;
+      if (to !== this.#bytes || from !== at) this.#bytes.copy(to, at, from, from + len);
+      off[i] = at;
       at += len;
     }
-    this.#spare = this.#bytes.length === cap ? this.#bytes : undefined;
     this.#bytes = to;
     this.#used = at;
   }

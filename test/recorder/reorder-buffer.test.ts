@@ -15,35 +15,65 @@ function rng(seed: number): () => number {
   };
 }
 
-describe('ReorderBuffer', () => {
-  it('gives back every event once, decoded, in (time, seq) order, through growth, repacks and interleaved releases', () => {
-    const r = rng(7);
-    const buf = new ReorderBuffer();
-    const waiting: DashEvent[] = [];
-    const out: DashEvent[] = [];
-    const expected: DashEvent[] = [];
-    let seq = 0;
-    for (let step = 0; step < 20_000; step++) {
-      // Times jitter backwards by up to 50 units; lines vary in size so the arena repacks.
-      const ev = { kind: 'log', source: 'docker', container: CID, time: 1_000 + step - Math.floor(r() * 50), seq: ++seq, stream: 'stdout', line: Buffer.from('x'.repeat(Math.floor(r() * 300))) } as DashEvent;
-      buf.push(ev.time, ev.seq, encodeValue(ev));
-      waiting.push(ev);
-      // Release everything at least 60 units old (later events cannot go before it).
-      const watermark = 1_000 + step - 60;
-      waiting.sort((a, b) => a.time - b.time || a.seq - b.seq);
-      while (waiting.length && waiting[0]!.time <= watermark) expected.push(waiting.shift()!);
-      while (buf.size > 0 && buf.firstTime() <= watermark) out.push(buf.shift(CID));
-      if (step % 5000 === 4999) {
-        // Drain completely now and then (the buffer resets to empty).
-        expected.push(...waiting.splice(0));
-        while (buf.size > 0) out.push(buf.shift(CID));
-      }
+/**
+ * Pushes 20,000 log events whose times jitter backwards by up to `jitter`, releasing those at least
+ * `lag` old after each push, and checks what comes out against a plain sort. Lines vary in size
+ * and carry their seq, so a repack that overwrote bytes before moving them shows; now and then a
+ * 200 kB line makes the arena grow (and shrink again later).
+ */
+function run(jitter: number, lag: number): void {
+  const r = rng(7);
+  const buf = new ReorderBuffer();
+  const waiting: DashEvent[] = [];
+  const out: DashEvent[] = [];
+  const expected: DashEvent[] = [];
+  let seq = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const size = step % 7919 === 0 ? 200_000 : Math.floor(r() * 300);
+    const ev = { kind: 'log', source: 'docker', container: CID, time: 1_000_000 + step - Math.floor(r() * jitter), seq: ++seq, stream: 'stdout', line: Buffer.from(`${seq}:${'x'.repeat(size)}`) } as DashEvent;
+    buf.push(ev.time, ev.seq, encodeValue(ev));
+    waiting.push(ev);
+    const watermark = 1_000_000 + step - lag;
+    waiting.sort((a, b) => a.time - b.time || a.seq - b.seq);
+    while (waiting.length && waiting[0]!.time <= watermark) expected.push(waiting.shift()!);
+    while (buf.size > 0 && buf.firstTime() <= watermark) out.push(buf.shift(CID));
+    if (step % 5000 === 4999) {
+      // Drain completely now and then (the buffer resets to empty).
+      expected.push(...waiting.splice(0));
+      while (buf.size > 0) out.push(buf.shift(CID));
     }
-    expect(buf.size).toBe(waiting.length);
-    expect(out.length).toBe(expected.length);
-    expect(out.map((e) => [e.time, e.seq])).toEqual(expected.map((e) => [e.time, e.seq]));
-    // Compared after everything ran: an event handed out earlier must not change as the arena is reused.
-    const lines = (evs: DashEvent[]): string[] => evs.map((e) => Buffer.from((e as { line: Uint8Array }).line).toString());
-    expect(lines(out)).toEqual(lines(expected));
+  }
+  expect(buf.size).toBe(waiting.length);
+  expect(out.length).toBe(expected.length);
+  expect(out.map((e) => [e.time, e.seq])).toEqual(expected.map((e) => [e.time, e.seq]));
+  // Compared after everything ran: an event handed out earlier must not change as the arena is reused.
+  const lines = (evs: DashEvent[]): string[] => evs.map((e) => Buffer.from((e as { line: Uint8Array }).line).toString());
+  expect(lines(out)).toEqual(lines(expected));
+}
+
+const logEvent = (time: number, seq: number, size: number): DashEvent =>
+  ({ kind: 'log', source: 'docker', container: CID, time, seq, stream: 'stdout', line: Buffer.from(`${seq}:${'x'.repeat(size)}`) }) as DashEvent;
+
+describe('ReorderBuffer', () => {
+  it('repacks in place when the waiting bytes overlap where they move to, arrived in reverse time order', () => {
+    const buf = new ReorderBuffer();
+    // 5 kB of early events, released: dead bytes at the front of the 16 kB arena.
+    for (let i = 0; i < 50; i++) buf.push(i, i, encodeValue(logEvent(i, i, 90)));
+    buf.push(10_000, 100, encodeValue(logEvent(10_000, 100, 90)));
+    for (let i = 0; i < 50; i++) expect(buf.shift(CID).seq).toBe(i);
+    // ~10 kB waiting, each earlier than the one before: time order is the reverse of arrival order.
+    // The push that fills the arena repacks in place; the waiting bytes overlap their new places.
+    const pushed = [logEvent(10_000, 100, 90)];
+    for (let k = 1; k <= 110; k++) {
+      const ev = logEvent(10_000 - k, 100 + k, 90);
+      buf.push(ev.time, ev.seq, encodeValue(ev));
+      pushed.push(ev);
+    }
+    const out: string[] = [];
+    while (buf.size > 0) out.push(Buffer.from((buf.shift(CID) as { line: Uint8Array }).line).toString());
+    expect(out).toEqual(pushed.reverse().map((e) => Buffer.from((e as { line: Uint8Array }).line).toString()));
   });
+
+  it('gives back every event once, decoded, in (time, seq) order, with few events waiting', () => run(50, 60));
+  it('does so with thousands of events waiting, far out of order', () => run(2500, 3000));
 });

@@ -112,30 +112,10 @@ function headOf(plan: KindPlan, ev: DashEvent): string {
   return text;
 }
 
-/** `{"time":"YYYY-MM-DDTHH:MM:SS.` of the last second seen (see rfc3339). */
-let openSecond = -1;
-let openPrefix = '';
-
-function openLine(t: number): string {
-  if (Number.isInteger(t) && t >= 0 && t <= FAST_TIME_MAX) {
-    const sec = Math.floor(t / 1e6);
-    const micro = t - sec * 1e6;
-    if (micro >= 0 && micro < 1e6) {
-      if (sec !== openSecond) {
-        openPrefix = `{"time":"${new Date(sec * 1000).toISOString().slice(0, 20)}`;
-        openSecond = sec;
-      }
-      return openPrefix + String(micro + 1e6).slice(1);
-    }
-  }
-  const iso = toRfc3339(t);
-  return `{"time":"${iso.slice(0, -1)}`;
-}
-
 export function toJsonLine(ev: DashEvent): string {
   const plan = PLANS.get(ev.kind);
   if (plan === undefined || typeof ev.time !== 'number') return JSON.stringify(toJson(ev));
-  let s = `${openLine(ev.time)}Z"${headOf(plan, ev)}`;
+  let s = `{"time":"${rfc3339(ev.time)}"${headOf(plan, ev)}`;
   const seq = value(ev.seq);
   if (seq !== undefined) s += `,"seq":${seq}`;
   const rec = ev as unknown as Record<string, unknown>;

@@ -1,9 +1,9 @@
 /**
  * The keyframe writer's per-container reorder buffer, holding events as the bytes the pipeline
  * already encoded them to (one arena) and their positions (typed arrays): no object per waiting
- * event. At 50,000 events/s a 2 s lateness window keeps ~100,000 events waiting; as objects they
- * lived long enough to be promoted and cost the recorder ~280 MB of RSS (bench/memory.ts: 118 MB
- * with no window, 410 MB with a window of event objects). An event is decoded when released, as
+ * event. At 50,000 events/s a 2 s lateness window keeps ~100,000 events waiting (~6 MB as bytes);
+ * as objects they lived long enough to be promoted (bench/memory.ts, recorder RSS: 408 MB with
+ * event objects, 259 MB with this buffer). An event is decoded when released, as
  * replay decodes it from the store, so the keyframe state is built from exactly what is stored.
  */
 import { decodeValue } from '../formats/codec.js';

@@ -9,9 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE, LABEL, docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { replayJson, startRecorder, until } from '../helpers/recorder.js';
+import { replayJson, startEbpfRecorder, until } from '../helpers/recorder.js';
 import type { Recorder } from '../../recorder/record.js';
-import { EbpfSource } from '../../recorder/ebpf/ebpf-source.js';
 
 type Ev = Record<string, unknown>;
 let store: string;
@@ -19,10 +18,8 @@ let rec: Recorder;
 
 beforeAll(async () => {
   await removeTestContainers();
-  const check = await EbpfSource.available();
-  if (!check.ok) throw new Error(`these tests need eBPF: ${check.why}`);
   store = await mkdtemp(join(tmpdir(), 'dashcam-ebpf-e2e-'));
-  rec = await startRecorder(store, { sources: ['docker', 'ebpf'] });
+  rec = await startEbpfRecorder(store);
 }, 180_000);
 afterAll(async () => {
   await rec?.stop();

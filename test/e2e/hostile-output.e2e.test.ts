@@ -11,9 +11,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, logLines as recorderLog, startRecorder, until } from '../helpers/recorder.js';
+import { cli, logLines as recorderLog, startEbpfRecorder, until } from '../helpers/recorder.js';
 import type { Recorder } from '../../recorder/record.js';
-import { EbpfSource } from '../../recorder/ebpf/ebpf-source.js';
 import { openStoreForReading } from '../../replay/open-store.js';
 import { openWindow } from '../../replay/window.js';
 import { eventRow } from '../../tui/render-event.js';
@@ -41,10 +40,8 @@ let id: string;
 
 beforeAll(async () => {
   await removeTestContainers();
-  const check = await EbpfSource.available();
-  if (!check.ok) throw new Error(`these tests need eBPF: ${check.why}`);
   store = await mkdtemp(join(tmpdir(), 'dashcam-hostile-'));
-  rec = await startRecorder(store, { sources: ['docker', 'ebpf'] });
+  rec = await startEbpfRecorder(store);
   name = uniqueName('hostile');
   id = await runDetached(name, ['--label', `evil=${P}`, '-e', `EVIL=${P}`], ['sh', '-c', SCRIPT]);
   await docker('exec', id, 'sh', '-c', `true '${P.replace(/'/g, '')}'`).catch(() => '');

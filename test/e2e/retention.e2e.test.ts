@@ -83,7 +83,7 @@ describe('retention (real engine)', () => {
     const quiet = uniqueName('neighbour');
     const qid = await runDetached(quiet, [], ['sh', '-c', 'for i in 1 2 3 4 5; do echo neighbour-$i; done; sleep 300']);
     await until(async () => (await replayJson(store, quiet)).filter((e) => e.kind === 'log').length === 5, 15_000, 'neighbour logs');
-    // ~45 MiB of incompressible log lines.
+    // ~40 MB of log lines (30 MB of random bytes in base64: ~526,000 lines).
     const noisy = uniqueName('noisy');
     const nid = await runDetached(noisy, [], ['sh', '-c', 'head -c 30000000 /dev/urandom | base64; echo the-last-line']);
     expect(await waitExit(nid)).toBe(0);

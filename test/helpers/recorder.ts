@@ -7,6 +7,7 @@ import { removeTestContainers } from './engine.js';
 import { record, type Recorder } from '../../recorder/record.js';
 import { createLogger } from '../../recorder/logger.js';
 import type { RecordOptions } from '../../recorder/record-options.js';
+import { EbpfSource } from '../../recorder/ebpf/ebpf-source.js';
 
 const run = promisify(execFile);
 /** The built CLI (DASHCAM_TEST_CLI points elsewhere, e.g. a private build while dist/ is rebuilt). */
@@ -15,6 +16,13 @@ export const CLI = process.env.DASHCAM_TEST_CLI ?? fileURLToPath(new URL('../../
 export const logLines: string[] = [];
 export async function startRecorder(store: string, opts: Partial<RecordOptions> = {}): Promise<Recorder> {
   return record({ store, sources: ['docker'], statsIntervalMs: 0, flushMs: 20, ...opts }, createLogger({ write: (l) => void logLines.push(l) }));
+}
+
+/** A recorder with the eBPF source; eBPF missing is a failure, never a skip. */
+export async function startEbpfRecorder(store: string, opts: Partial<RecordOptions> = {}): Promise<Recorder> {
+  const check = await EbpfSource.available();
+  if (!check.ok) throw new Error(`these tests need eBPF: ${check.why}`);
+  return startRecorder(store, { sources: ['docker', 'ebpf'], ...opts });
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }

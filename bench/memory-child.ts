@@ -8,19 +8,22 @@
  * Prints one JSON line when pacing starts ({"phase":"start"}), one per second with the events
  * emitted and written so far, and one at the end with the totals.
  *
- *   node dist/bench/memory-child.js <store> <events/s> <seconds>
+ *   node dist/bench/memory-child.js <store> <events/s> <seconds> [keyframe-every=2000]
+ *
+ * keyframe-every 0 runs the recorder without its keyframe writer (the baseline bench/memory.ts
+ * sets beside the full recorder).
  */
 import { record } from '../recorder/record.js';
 import { createLogger } from '../recorder/logger.js';
 import { mixedEvents } from './synthetic.js';
 
-const [store, rateArg, secsArg] = process.argv.slice(2);
-if (!store) throw new Error('usage: memory-child.js <store> <events/s> <seconds>');
+const [store, rateArg, secsArg, kfArg] = process.argv.slice(2);
+if (!store) throw new Error('usage: memory-child.js <store> <events/s> <seconds> [keyframe-every]');
 const rate = Number(rateArg ?? 50_000);
 const secs = Number(secsArg ?? 60);
 const say = (o: Record<string, unknown>): boolean => process.stdout.write(`${JSON.stringify(o)}\n`);
 
-const rec = await record({ store, sources: [], handleSignals: false }, createLogger({ quiet: true }));
+const rec = await record({ store, sources: [], handleSignals: false, ...(kfArg !== undefined ? { keyframeEvery: Number(kfArg) } : {}) }, createLogger({ quiet: true }));
 const total = rate * secs;
 // Event times follow the wall clock at the paced rate, as live events would.
 const events = mixedEvents(total, Date.now() * 1000, 1e6 / rate);

@@ -2,7 +2,8 @@
  * Recorder resident memory, steady, at 50,000 events/s. The recorder runs in its own process
  * (bench/memory-child.ts: the whole recorder fed synthetic events at a paced rate), so its RSS is
  * its own; this process samples /proc/<pid>/status every second. Steady = median of the last
- * 30 s of samples; the maximum over the whole run is reported too.
+ * 30 s of samples; the maximum over the whole run is reported too. Side by side in the same run,
+ * the same recorder without its keyframe writer shows that writer's share.
  *
  *   node dist/bench/memory.js [events/s=50000] [seconds=60]
  */
@@ -13,22 +14,22 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { appendResult, median } from './report.js';
-import { loadNote, rssBytes } from './proc-cpu.js';
+import { cpuTimes, loadNote, rssBytes } from './proc-cpu.js';
 
 const CHILD = fileURLToPath(new URL('./memory-child.js', import.meta.url));
 const MB = 2 ** 20;
 
 interface ChildEnd { emitted: number; written: number; lost: number; behindTicks: number; paceSecs: number }
+interface Run { samples: number[]; end: ChildEnd; cpu: number; steady: number; max: number }
 
-async function main(): Promise<void> {
-  const rate = Number(process.argv[2] ?? 50_000);
-  const secs = Number(process.argv[3] ?? 60);
+/** One recorder child at `rate` for `secs`, sampled every second while it is paced. */
+async function runChild(rate: number, secs: number, keyframeEvery: number): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'dashcam-bench-mem-'));
-  const loads = [loadNote()];
   const samples: number[] = [];
   let end: ChildEnd | undefined;
+  let cpu = 0;
   try {
-    const child = spawn(process.execPath, [CHILD, join(dir, 'store'), String(rate), String(secs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD, join(dir, 'store'), String(rate), String(secs), String(keyframeEvery)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let timer: NodeJS.Timeout | undefined;
     const sample = (): void => {
       const r = rssBytes(child.pid!);
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       if (m.phase === 'end') {
         clearInterval(timer);
         end = m;
+        cpu = cpuTimes(child.pid!)?.self ?? 0;
       }
     });
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
@@ -48,19 +50,35 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  return { samples, end, cpu, steady: median(samples.slice(-30)) / MB, max: Math.max(...samples) / MB };
+}
+
+const kept = (r: Run): boolean => r.end.written >= r.end.emitted && r.end.lost === 0;
+const summary = (r: Run): string =>
+  `${r.steady.toFixed(0)} MB (max ${r.max.toFixed(0)} MB); paced at ${Math.round(r.end.emitted / r.end.paceSecs).toLocaleString('en')} events/s, ${r.end.written.toLocaleString('en')} of ${r.end.emitted.toLocaleString('en')} written${r.end.lost ? `, ${r.end.lost} lost` : ''}; ${r.cpu.toFixed(1)} CPU-s`;
+
+async function main(): Promise<void> {
+  const rate = Number(process.argv[2] ?? 50_000);
+  const secs = Number(process.argv[3] ?? 60);
+  const loads = [loadNote()];
+  const full = await runChild(rate, secs, 2000);
+  const bare = await runChild(rate, secs, 0);
   loads.push(loadNote());
-  const steady = median(samples.slice(-30)) / MB;
-  const max = Math.max(...samples) / MB;
-  const achieved = end.emitted / end.paceSecs;
-  const kept = end.written >= end.emitted && end.lost === 0;
+  const mbs = (r: Run): string => r.samples.map((s) => Math.round(s / MB)).join(' ');
   appendResult('recorder memory (bench/memory.ts)', [
     {
       what: `recorder resident memory, steady, at ${rate.toLocaleString('en')} events/s (${secs} s, median RSS of the last 30 s)`,
       budget: '≤ 150 MB',
-      measured: `${steady.toFixed(0)} MB (max ${max.toFixed(0)} MB); paced at ${Math.round(achieved).toLocaleString('en')} events/s, ${end.written.toLocaleString('en')} of ${end.emitted.toLocaleString('en')} written${end.lost ? `, ${end.lost} lost` : ''}`,
-      met: steady <= 150 && kept,
+      measured: summary(full),
+      met: full.steady <= 150 && kept(full),
     },
-  ], `The whole recorder (store, pipeline, keyframe writer, incident engine, retention timer, query socket) in a child process with no capture source, fed bench/synthetic.ts events (kernel activity, logs, stats over 8 containers) paced in 5 ms ticks. RSS samples (MB, 1 s apart): ${samples.map((s) => Math.round(s / MB)).join(' ')}. Machine ${loads.join(' before, ')} after.`);
+    {
+      what: 'baseline: the same recorder without its keyframe writer, same run',
+      budget: 'n/a (reference)',
+      measured: summary(bare),
+      met: undefined,
+    },
+  ], `The whole recorder (store, pipeline, keyframe writer, incident engine, retention timer, query socket) in a child process with no capture source, fed bench/synthetic.ts events (kernel activity, logs, stats over 8 containers) paced in 5 ms ticks; CPU-s is the child's user + system time until pacing ends (all threads: GC, LevelDB). RSS samples (MB, 1 s apart), full recorder: ${mbs(full)}; without keyframes: ${mbs(bare)}. Machine ${loads.join(' before, ')} after.`);
 }
 
 await main();

@@ -136,13 +136,6 @@ export class KeyframeWriter {
     return { keyframeTracks: this.#tracks.size, keyframeSkip: this.#skip.size };
   }
 
-  /** Writes a keyframe for every container with unwritten applied events (the recorder stops). */
-  finish(out: KVEntry[]): void {
-    for (const t of this.#tracks.values()) {
-      this.#release(t, Number.MAX_SAFE_INTEGER, out);
-      this.#write(t, out);
-    }
-  }
 }
 
 /**

@@ -31,7 +31,11 @@ export interface RecordOptions {
   falcoToken?: string;
   /** Incident triggers and rules; defaults in recorder/incidents/incident-config.ts. */
   incidents?: IncidentConfig;
-  /** A state keyframe per container every this many events (replay seeks from the nearest one). */
+  /**
+   * A state keyframe per container every this many events (replay seeks from the nearest one).
+   * 0 turns the keyframe writer off: replay then folds every seek from the container's first event
+   * (bench/memory.ts uses it to show the writer's own share of the recorder's memory).
+   */
   keyframeEvery: number;
   /** bpftrace binary for the eBPF source (default: `bpftrace` on PATH). */
   bpftrace?: string;

@@ -125,9 +125,11 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   const pipeline = await Pipeline.open(kv, { flushMs: opts.flushMs, batchSize: opts.batchSize, maxQueue: opts.maxQueue, version: VERSION, evictAfterMs: opts.containerEvictMs }, log, seq);
   pipeline.book.load(await listContainers(kv));
   // Keyframes: the same reducer replay uses, resumed from the store for containers still present.
-  const keyframes = await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery });
-  pipeline.addObserver(keyframes.observe);
-  pipeline.addSweeper(keyframes.sweep);
+  const keyframes = opts.keyframeEvery > 0 ? await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery }) : undefined;
+  if (keyframes) {
+    pipeline.addObserver(keyframes.observe);
+    pipeline.addSweeper(keyframes.sweep);
+  }
   if (prev) log.info(`previous run ${prev.stop ? 'stopped cleanly' : 'ended without a clean stop'}; recording the gap since then`);
 
   const docker = new DockerSource({
@@ -200,7 +202,7 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
     process.once('SIGINT', onSignal);
   }
   const footprint = (): Record<string, number> => {
-    const out: Record<string, number> = { ...pipeline.footprint(), ...keyframes.footprint(), ...incidents.engine.footprint() };
+    const out: Record<string, number> = { ...pipeline.footprint(), ...keyframes?.footprint(), ...incidents.engine.footprint() };
     for (const s of sources) Object.assign(out, s.footprint?.());
     return out;
   };

@@ -5,11 +5,51 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.js';
 
 export interface RunnerHooks {
   line(text: string): void;
   died(reason: string): void;
+}
+
+/** A read this small means the pipe was nearly empty: let output gather for a while. */
+const SMALL_READ = 32 * 1024;
+const PACE_MS = 10;
+/** On stop, bpftrace is interrupted once its output has been quiet this long (at most DRAIN_MAX_MS). */
+const QUIET_MS = 50;
+const DRAIN_MAX_MS = 1000;
+
+/**
+ * bpftrace writes and flushes every record on its own, so a reader that takes each as it comes
+ * wakes up once per record (~8 per exec): at a few thousand execs a second those wakeups and
+ * their small reads cost the recorder more than parsing the records does, and bpftrace more than
+ * its probes. After a small read we stop reading for PACE_MS and let the pipe gather output, then
+ * take it in large reads. A large read means output is arriving fast: we keep reading without
+ * pause, so a burst never waits on a full pipe. Records are late by at most PACE_MS; the pipeline
+ * batches for longer than that. bench/ebpf-overhead.ts, 3,000 execs, side by side: recorder
+ * 2.6-3.4 -> 1.5-2.0 CPU-s, its bpftrace 1.0-1.2 -> 0.3-0.4 CPU-s.
+ */
+class PacedReader {
+  lastData = 0;
+  #paced = true;
+  readonly #out: Readable;
+
+  constructor(out: Readable) {
+    this.#out = out;
+    out.on('data', (chunk: Buffer) => {
+      this.lastData = Date.now();
+      if (!this.#paced || chunk.length >= SMALL_READ || out.isPaused()) return;
+      out.pause();
+      setTimeout(() => this.#paced && out.resume(), PACE_MS).unref();
+    });
+  }
+
+  /** Reads everything as it comes from now on (the recorder is stopping). */
+  unpace(): void {
+    this.#paced = false;
+    this.#out.resume();
+  }
 }
 
 export class BpftraceRunner {
@@ -18,6 +58,7 @@ export class BpftraceRunner {
   readonly #log: Logger;
   readonly #hooks: RunnerHooks;
   #child: ChildProcess | undefined;
+  #reader: PacedReader | undefined;
   #stopping = false;
   #backoff = 1000;
   #timer: NodeJS.Timeout | undefined;
@@ -39,6 +80,7 @@ export class BpftraceRunner {
     });
     this.#child = child;
     createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (l) => this.#hooks.line(l));
+    this.#reader = new PacedReader(child.stdout!);
     createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (l) => {
       if (/RLIMIT_MEMLOCK/.test(l)) return; // harmless on kernels that account BPF memory by cgroup
       if (/Lost \d+ events/.test(l)) { this.#hooks.line(l); return; }
@@ -74,15 +116,26 @@ export class BpftraceRunner {
     return this.#child?.pid;
   }
 
+  /**
+   * Takes what bpftrace has already written, lets it write out what it has read from the kernel
+   * (SIGINT once its output has been quiet for QUIET_MS), and resolves once every line of its
+   * output has been handed over: on 'close', not 'exit', which can come before stdout is read.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGINT');
+    if (!child) return;
+    const closed = new Promise<void>((r) => child.once('close', () => r()));
+    const reader = this.#reader!;
+    reader.unpace();
+    if (child.exitCode === null && child.signalCode === null) {
+      const end = Date.now() + DRAIN_MAX_MS;
+      while (Date.now() - reader.lastData < QUIET_MS && Date.now() < end) await new Promise((r) => setTimeout(r, QUIET_MS / 2));
+      child.kill('SIGINT');
+    }
     const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
+    await closed;
     clearTimeout(t);
   }
 }

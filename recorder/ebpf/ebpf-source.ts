@@ -158,6 +158,10 @@ export class EbpfSource implements CaptureSource {
     this.#health.state = 'running';
   }
 
+  footprint(): Record<string, number> {
+    return this.#parser.footprint();
+  }
+
   async stop(): Promise<void> {
     await this.#runner?.stop();
     if (this.#tick) clearInterval(this.#tick);

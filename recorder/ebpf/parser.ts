@@ -35,7 +35,11 @@ const LAYOUT: Record<string, [number, boolean]> = {
   S: [9, true], N: [23, false], L: [23, false], Z: [3, false], u: [14, false],
 };
 
-interface Pending { argv: string[]; argvMore: boolean; argvDone?: boolean; cwd: string[]; cg?: string; file?: string; renameFrom?: string }
+interface Pending {
+  argv: string[]; argvMore: boolean; argvDone?: boolean; cwd: string[]; cg?: string; file?: string; renameFrom?: string;
+  /** When the task's exit was read: the entry is dropped by expire() (an exec line may still come). */
+  exitedAt?: number;
+}
 
 /**
  * bpftrace 0.17 writes a byte >= 0x80 in a JSON string as a sign-extended `\uffffffXX`, which
@@ -129,7 +133,13 @@ export class BpftraceParser {
         return undefined;
       }
       case 'F': return { k: 'fork', h: h(), ppid: num[6]!, pticks: num[7]!, uid: num[8]!, comm: s };
-      case 'Q': this.#pending.delete(num[2]!); return { k: 'exit', h: h(), status: num[6]!, comm: s };
+      case 'Q': {
+        // Not dropped at once: bpftrace may read a CPU's buffer while the execve probe is still
+        // printing there, then the exit from another CPU, and only then the rest of the exec.
+        const p = this.#pending.get(num[2]!);
+        if (p) p.exitedAt = Date.now();
+        return { k: 'exit', h: h(), status: num[6]!, comm: s };
+      }
       case 'O': return { k: 'file', h: h(), tag: 'open', dfd: num[6]!, flags: num[7]!, mode: num[8]!, path: s };
       case 'U': return { k: 'file', h: h(), tag: 'unlink', dfd: num[6]!, flags: num[7]!, path: s };
       case 'R': {
@@ -159,7 +169,10 @@ export class BpftraceParser {
     return ev;
   }
 
-  /** Execs whose argv never came (the exec began before bpftrace attached): out without it. */
+  /**
+   * Execs whose argv never came (the exec began before bpftrace attached): out without it. Lines
+   * of tasks that exited that long ago and never completed an exec (a failed execve) are dropped.
+   */
   expire(olderThanMs: number): RawEvent[] {
     const out: RawEvent[] = [];
     const limit = Date.now() - olderThanMs;
@@ -168,7 +181,13 @@ export class BpftraceParser {
       this.#waiting.delete(tid);
       out.push(this.#exec(w.ev, this.#take(tid)));
     }
+    for (const [tid, p] of this.#pending) if (p.exitedAt !== undefined && p.exitedAt <= limit) this.#pending.delete(tid);
     return out;
+  }
+
+  /** Lines held per task (for the leak test). */
+  footprint(): Record<string, number> {
+    return { ebpfPending: this.#pending.size, ebpfWaiting: this.#waiting.size };
   }
 
   #reset(tid: number): Pending {

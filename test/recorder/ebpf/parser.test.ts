@@ -21,6 +21,33 @@ describe('bpftrace output parser', () => {
     expect(p.line(L('e', 9))).toMatchObject({ k: 'exec', argv: ['/bin/true'], file: '/bin/true' });
   });
 
+  it('keeps argv read before the exec line when the exit comes before the end of argv', () => {
+    // bpftrace read the first CPU's buffer while the execve probe was still printing (a, a), then
+    // the second CPU's (exec, exit), then the rest of the first (e).
+    const p = new BpftraceParser();
+    p.line(L('a', 9, 0, '/bin/echo'));
+    p.line(L('a', 9, 1, 'alpha'));
+    expect(p.line(H('E', 9, 9, 1, 400, 0, 0, 1))).toBeUndefined();
+    expect(p.line(H('Q', 9, 0, 'echo'))).toMatchObject({ k: 'exit' });
+    expect(p.line(L('e', 9))).toMatchObject({ k: 'exec', argv: ['/bin/echo', 'alpha'] });
+    // ... or the exit between the end of argv and the exec line.
+    p.line(L('a', 10, 0, '/bin/echo'));
+    p.line(L('a', 10, 1, 'bravo'));
+    p.line(H('Q', 10, 0, 'echo'));
+    p.line(L('e', 10));
+    expect(p.line(H('E', 10, 10, 1, 400, 0, 0, 1))).toMatchObject({ k: 'exec', argv: ['/bin/echo', 'bravo'] });
+  });
+
+  it('forgets the argv of a task that exited without a successful exec', () => {
+    const p = new BpftraceParser();
+    p.line(L('a', 11, 0, '/no/such'));
+    p.line(L('e', 11));
+    p.line(H('Q', 11, 1, 'sh'));
+    expect(p.footprint()).toMatchObject({ ebpfPending: 1 });
+    p.expire(0);
+    expect(p.footprint()).toMatchObject({ ebpfPending: 0 });
+  });
+
   it('keeps a string with tabs and newlines in the last field: it cannot forge fields or lines', () => {
     const p = new BpftraceParser();
     const evil = '/tmp/x\t0\t0\n' + H('E', 1, 1, 1, 1, 0, 0, 1);

@@ -135,7 +135,6 @@ export class KeyframeWriter {
   footprint(): Record<string, number> {
     return { keyframeTracks: this.#tracks.size, keyframeSkip: this.#skip.size };
   }
-
 }
 
 /**

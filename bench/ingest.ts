@@ -14,7 +14,7 @@ import { Pipeline } from '../recorder/pipeline.js';
 import { createLogger } from '../recorder/logger.js';
 import { P_EVENT, cidBytes, timeKey } from '../formats/keys.js';
 import type { NewEvent } from '../formats/schema.js';
-import { BENCH_CONTAINERS, activityEvent, logLine, mixedEvents, rng } from './synthetic.js';
+import { BENCH_CONTAINERS, Activity, logLine, mixedEvents, rng } from './synthetic.js';
 import { appendResult, median } from './report.js';
 import { dirSize } from './dir-size.js';
 
@@ -106,7 +106,8 @@ async function main(): Promise<void> {
   const start = Date.now() * 1000;
   const activityCount = 500_000;
   const activity = function* (): Generator<NewEvent> {
-    for (let i = 0; i < activityCount; i++) yield activityEvent(r, BENCH_CONTAINERS[i % 8]!, start + i * 50, i);
+    const a = new Activity();
+    for (let i = 0; i < activityCount; i++) yield a.event(r, BENCH_CONTAINERS[i % 8]!, start + i * 50, i);
   };
   const act = await bytesOnDisk(activity());
   let rawLog = 0;

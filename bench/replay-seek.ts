@@ -26,7 +26,7 @@ import { eventRow } from '../tui/render-event.js';
 import { connLines, fileLines, logLines, procTreeLines } from '../tui/render-state.js';
 import { headerLines, timelineRows } from '../tui/render-header.js';
 import { statsLines } from '../tui/sparkline.js';
-import { activityEvent, logLine, rng } from './synthetic.js';
+import { Activity, logLine, rng } from './synthetic.js';
 import { appendResult, median } from './report.js';
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
@@ -36,13 +36,14 @@ const quiet = createLogger({ quiet: true, write: () => {} });
 
 function* events(n: number): Generator<NewEvent> {
   const r = rng(9);
+  const activity = new Activity();
   yield { kind: 'lifecycle', source: 'docker', container: CID, time: START, type: 'container', action: 'start', attributes: { name: 'bench-replay', image: 'bench:1' } };
   for (let i = 1; i < n; i++) {
     const time = START + i * 100; // 10,000 events/s for 100 s
     const x = r();
     if (x < 0.15) yield { kind: 'log', source: 'docker', container: CID, time, stream: 'stdout', line: Buffer.from(logLine(r, i)) };
     else if (x < 0.151) yield { kind: 'stats', source: 'docker', container: CID, time, cpuPercent: r() * 100, memUsage: Math.floor(r() * 1e9), memLimit: 2 ** 31, pids: 12 };
-    else yield activityEvent(r, CID, time, i);
+    else yield activity.event(r, CID, time, i);
   }
 }
 

@@ -10,9 +10,14 @@ import { KINDS, KIND_BY_NUM, SOURCES, SOURCE_NUM, type DashEvent, type Kind, typ
 import { CID_BYTES, EVENT_KEY_BYTES, cidFromBytes, parseTimeKey, type TimeKeyParts } from './keys.js';
 import { MAX_TIME, badEventField } from './value-check.js';
 
-// One packer for the process: plain msgpack (no msgpackr records), so any msgpack reader can
-// decode a bundle's parts; Uint8Array round-trips as bin.
-const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, variableMapSize: true });
+// Plain msgpack (no msgpackr records), so any msgpack reader can decode a bundle's parts;
+// Uint8Array round-trips as bin. Two packers with the same options: msgpackr packs into a shared
+// buffer that grows to four times the largest value it has packed and hands out views of it, so
+// one packer for events and keyframes (~50 kB) made every small event value pin a large buffer
+// (bench/memory.ts: ~20 MB more array buffers waiting for a full GC). Events get their own.
+const OPTIONS = { useRecords: false, moreTypes: false, mapsAsObjects: true, variableMapSize: true } as const;
+const packr = new Packr(OPTIONS);
+const recordPackr = new Packr(OPTIONS);
 
 const LOG_NUM = KINDS.log.num;
 const ENGINE_TIME_AT = KINDS.log.fields.indexOf('engineTime');
@@ -181,7 +186,7 @@ export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
 
 /** Generic msgpack for records (containers, incidents, meta, keyframes). */
 export function pack(v: unknown): Buffer {
-  return packr.pack(v);
+  return recordPackr.pack(v);
 }
 export function unpack<T>(b: Uint8Array, what: string): T {
   try {

@@ -15,11 +15,17 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Drains the released events, copying each log line (the event is valid only during its call). */
+function drainLines(buf: ReorderBuffer, out: DashEvent[]): void {
+  buf.drain(CID, (ev) => out.push({ ...ev, line: Buffer.from((ev as { line: Uint8Array }).line) } as DashEvent));
+}
+
 /**
  * Pushes 20,000 log events whose times jitter backwards by up to `jitter`, releasing those at least
- * `lag` old after each push, and checks what comes out against a plain sort. Lines vary in size
- * and carry their seq, so a repack that overwrote bytes before moving them shows; now and then a
- * 200 kB line makes the arena grow (and shrink again later).
+ * `lag` old after each push and draining the released ones every third push (released events
+ * stay in the arena until drained), and checks what comes out against a plain sort. Lines vary in
+ * size and carry their seq, so a repack that overwrote bytes before moving them shows; now and then
+ * a 200 kB line makes the arena grow (and shrink again later).
  */
 function run(jitter: number, lag: number): void {
   const r = rng(7);
@@ -36,14 +42,18 @@ function run(jitter: number, lag: number): void {
     const watermark = 1_000_000 + step - lag;
     waiting.sort((a, b) => a.time - b.time || a.seq - b.seq);
     while (waiting.length && waiting[0]!.time <= watermark) expected.push(waiting.shift()!);
-    while (buf.size > 0 && buf.firstTime() <= watermark) out.push(buf.shift(CID));
+    while (buf.waiting > 0 && buf.firstWaitingTime() <= watermark) buf.release();
+    expect(buf.releasedTime).toBe(expected.at(-1)?.time ?? 0);
+    if (step % 3 === 0) drainLines(buf, out);
     if (step % 5000 === 4999) {
-      // Drain completely now and then (the buffer resets to empty).
+      // Release and drain everything now and then (the buffer resets to empty).
       expected.push(...waiting.splice(0));
-      while (buf.size > 0) out.push(buf.shift(CID));
+      while (buf.waiting > 0) buf.release();
+      drainLines(buf, out);
     }
   }
-  expect(buf.size).toBe(waiting.length);
+  drainLines(buf, out);
+  expect(buf.waiting).toBe(waiting.length);
   expect(out.length).toBe(expected.length);
   expect(out.map((e) => [e.time, e.seq])).toEqual(expected.map((e) => [e.time, e.seq]));
   // Compared after everything ran: an event handed out earlier must not change as the arena is reused.
@@ -60,7 +70,10 @@ describe('ReorderBuffer', () => {
     // 5 kB of early events, released: dead bytes at the front of the 16 kB arena.
     for (let i = 0; i < 50; i++) buf.push(i, i, encodeValue(logEvent(i, i, 90)));
     buf.push(10_000, 100, encodeValue(logEvent(10_000, 100, 90)));
-    for (let i = 0; i < 50; i++) expect(buf.shift(CID).seq).toBe(i);
+    for (let i = 0; i < 50; i++) buf.release();
+    const early: DashEvent[] = [];
+    drainLines(buf, early);
+    expect(early.map((e) => e.seq)).toEqual([...Array(50).keys()]);
     // ~10 kB waiting, each earlier than the one before: time order is the reverse of arrival order.
     // The push that fills the arena repacks in place; the waiting bytes overlap their new places.
     const pushed = [logEvent(10_000, 100, 90)];
@@ -69,8 +82,10 @@ describe('ReorderBuffer', () => {
       buf.push(ev.time, ev.seq, encodeValue(ev));
       pushed.push(ev);
     }
-    const out: string[] = [];
-    while (buf.size > 0) out.push(Buffer.from((buf.shift(CID) as { line: Uint8Array }).line).toString());
+    while (buf.waiting > 0) buf.release();
+    const evs: DashEvent[] = [];
+    drainLines(buf, evs);
+    const out = evs.map((e) => Buffer.from((e as { line: Uint8Array }).line).toString());
     expect(out).toEqual(pushed.reverse().map((e) => Buffer.from((e as { line: Uint8Array }).line).toString()));
   });
 

@@ -8,7 +8,7 @@
 import type { DashEvent, EventOf } from '../../formats/schema.js';
 import type { IncidentConfig, RuleName } from './incident-config.js';
 import type { IncidentCandidate } from './incident-types.js';
-import { BoundedSet } from './bounded-set.js';
+import { BoundedMap, BoundedSet } from './bounded-set.js';
 
 const WRITE_OPS = new Set(['write', 'create', 'truncate', 'unlink', 'rename', 'chmod', 'chown', 'mkdir']);
 /** Ops after which a path holds content (or mode) someone in the container chose. */
@@ -25,13 +25,14 @@ export class ActivityRules {
   readonly #memory: number;
   readonly #state = new Map<string, PerContainer>();
   /** Last uid seen at exec, per process (procKey, else pid), for the privilege rule. */
-  readonly #uids = new Map<string, number>();
+  readonly #uids: BoundedMap<string, number>;
   readonly #shells: Set<string>;
   readonly #pkg: Set<string>;
 
   constructor(cfg: IncidentConfig['rules'], memory = 4096) {
     this.#cfg = cfg;
     this.#memory = memory;
+    this.#uids = new BoundedMap(memory * 4);
     this.#shells = new Set(cfg['interactive-shell'].shells);
     this.#pkg = new Set(cfg['package-manager'].programs);
   }
@@ -81,7 +82,6 @@ export class ActivityRules {
     const out: IncidentCandidate[] = [];
     const argv = ev.argv ?? [];
     this.#uids.set(ev.procKey ?? `${ev.container}:${ev.pid}`, ev.uid);
-    if (this.#uids.size > this.#memory * 4) this.#uids.delete(this.#uids.keys().next().value as string);
     const cmd = argv.join(' ').slice(0, 200);
     if (this.#isInteractiveShell(ev.exe, argv)) out.push(...this.#fire('interactive-shell', ev, `interactive shell ${ev.exe} started in the container`, cmd));
     const prog = base(ev.exe) === 'busybox' ? base(argv[0] ?? '') : base(ev.exe);

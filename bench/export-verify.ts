@@ -9,10 +9,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { openLevelStore } from '../formats/level-store.js';
-import type { KVEntry } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
 import type { DashEvent } from '../formats/schema.js';
-import { P_EVENT, cidBytes, containerKey, nameKey, timeKey } from '../formats/keys.js';
+import { cidBytes, containerKey, nameKey } from '../formats/keys.js';
+import { encodeEntries, type StoredEvent } from '../formats/event-block.js';
 import { encodeValue, pack } from '../formats/codec.js';
 import { exportBundle } from '../replay/export-command.js';
 import { verifyBundleFile } from '../replay/verify-command.js';
@@ -38,17 +38,17 @@ function event(i: number, t: number): DashEvent {
 async function fill(dir: string): Promise<void> {
   const kv = await openLevelStore(dir, { create: true });
   const cid = cidBytes(ID);
-  let batch: KVEntry[] = [];
+  let batch: StoredEvent[] = [];
   let t = T0;
+  // Written as the recorder writes: 10,000-event batches cut into blocks (formats/event-block.ts).
   for (let i = 0; i < N; i++) {
     t += 37 + (i % 13);
     const ev = event(i, t);
-    batch.push([timeKey(P_EVENT, cid, ev.time, ev.seq), encodeValue(ev)]);
-    if (batch.length === 10_000) { await kv.write(batch); batch = []; }
+    batch.push({ time: ev.time, seq: ev.seq, value: encodeValue(ev) });
+    if (batch.length === 10_000) { await kv.write(encodeEntries(cid, batch)); batch = []; }
   }
   const rec: ContainerRecord = { id: ID, name: 'bench', names: ['bench'], image: 'bench:latest', firstSeen: T0, lastSeen: t, state: 'running', events: N, bytes: 0 };
-  batch.push([containerKey(ID), pack(rec)], [nameKey('bench', ID), new Uint8Array(0)]);
-  await kv.write(batch);
+  await kv.write([...encodeEntries(cid, batch), [containerKey(ID), pack(rec)], [nameKey('bench', ID), new Uint8Array(0)]]);
   await kv.close();
 }
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { openLevelStore } from '../formats/level-store.js';
 import { eventChunks, getContainer } from '../formats/queries.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
-import { decodeEntry } from '../formats/codec.js';
+import { readEvents } from '../formats/event-scan.js';
 import { SOCKET_NAME } from '../formats/frames.js';
 import { RemoteKV } from '../replay/remote-kv.js';
 import { appendResult, median } from './report.js';
@@ -88,9 +88,8 @@ async function recorderPhase(image: string, dir: string, run: number): Promise<P
     const t0 = performance.now();
     fd = trigger(fifo);
     await until('the recorder to store the last line', async () => {
-      for await (const chunk of remote.chunks({ ...timeRange(P_EVENT, id), reverse: true, limit: 20 })) {
-        for (const [k, v] of chunk) {
-          const ev = decodeEntry(k, v);
+      for await (const evs of readEvents(remote, { ...timeRange(P_EVENT, id), reverse: true, limit: 20 })) {
+        for (const ev of evs) {
           if (ev.kind === 'log' && Buffer.from(ev.line.subarray(0, 6)).equals(LAST)) return true;
         }
       }

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLevelStore } from '../formats/level-store.js';
 import type { KVWriter } from '../formats/kv.js';
-import { P_EVENT, cidBytes, containerKey, timeKey } from '../formats/keys.js';
+import { cidBytes, containerKey } from '../formats/keys.js';
+import { encodeBatch, type ContainerEvent } from '../formats/event-block.js';
 import { encodeValue, pack } from '../formats/codec.js';
 import type { DashEvent } from '../formats/schema.js';
 import { nowMicros } from '../formats/time.js';
@@ -52,19 +53,19 @@ async function fill(kv: KVWriter, n: number, now: number): Promise<number> {
   const span = 48 * 3600e6;
   const step = Math.max(1, Math.floor(span / n));
   let seq = 0;
-  let batch: [Uint8Array, Uint8Array][] = [];
+  let batch: ContainerEvent[] = [];
   const t0 = performance.now();
   await kv.write(BENCH_CONTAINERS.map((id, i) => [containerKey(id), pack({ id, name: `bench-${i}`, names: [`bench-${i}`], image: 'bench', firstSeen: now - span, lastSeen: now, state: 'running', events: 0, bytes: 0 })]));
   for (const e of mixedEvents(n, now - span, step)) {
     const ev = { ...e, seq: ++seq } as DashEvent;
-    batch.push([timeKey(P_EVENT, cidBytes(ev.container), ev.time, ev.seq), encodeValue(ev)]);
+    batch.push({ container: ev.container, time: ev.time, seq: ev.seq, value: encodeValue(ev) });
     if (batch.length === 10_000) {
-      await kv.write(batch);
+      await kv.write(encodeBatch(batch, cidBytes));
       batch = [];
       if (seq % 1_000_000 === 0) process.stderr.write(`  filled ${seq / 1e6}M events (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
   }
-  if (batch.length) await kv.write(batch);
+  if (batch.length) await kv.write(encodeBatch(batch, cidBytes));
   return seq;
 }
 

@@ -1,8 +1,10 @@
 /**
- * The events part of a bundle: the store's own key/value entries (`e|`, `i|`, `k|`), unchanged,
- * as length-prefixed pairs `[u32 BE key length][key][u32 BE value length][value]`, in key order,
- * then compressed. Keeping the store's bytes (not a re-encoding) means a bundle replays exactly
- * like the store it came from and imports back without translation.
+ * The events part of a bundle: store entries (`e|`, `i|`, `k|`) as length-prefixed pairs
+ * `[u32 BE key length][key][u32 BE value length][value]`, in key order, then compressed. Event
+ * entries are the store's own event values, grouped into blocks again for the window (an export
+ * cuts the store's blocks at its edges; event-block.ts); keyframes and incidents are the store's
+ * entries unchanged. Keeping the store's bytes means a bundle replays exactly like the store it
+ * came from and imports back without translation.
  */
 import { FormatError } from './errors.js';
 import { EVENT_KEY_BYTES, P_EVENT, P_INCIDENT, P_KEYFRAME } from './keys.js';
@@ -30,14 +32,19 @@ export function packEntries(entries: readonly KVEntry[]): Buffer {
  * first element is the kind number (codec.ts). Returns -1 when the value is not shaped like that.
  */
 export function kindNumOfValue(v: Uint8Array): number {
-  const b0 = v[0];
+  return kindNumAt(v, 0);
+}
+
+/** kindNumOfValue() of the value starting at buf[off] (an event inside a block). */
+export function kindNumAt(buf: Uint8Array, off: number): number {
+  const b0 = buf[off];
   if (b0 === undefined) return -1;
   let at: number;
-  if (b0 >= 0x90 && b0 <= 0x9f) at = 1;
-  else if (b0 === 0xdc) at = 3;
-  else if (b0 === 0xdd) at = 5;
+  if (b0 >= 0x90 && b0 <= 0x9f) at = off + 1;
+  else if (b0 === 0xdc) at = off + 3;
+  else if (b0 === 0xdd) at = off + 5;
   else return -1;
-  const n = v[at];
+  const n = buf[at];
   return n !== undefined && n < 0x80 ? n : -1;
 }
 

@@ -14,7 +14,8 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { KVEntry } from './kv.js';
 import { P_EVENT, P_INCIDENT, P_KEYFRAME } from './keys.js';
 import { KIND_BY_NUM } from './schema.js';
-import { packEntries, kindNumOfValue } from './bundle-entries.js';
+import { packEntries, kindNumAt } from './bundle-entries.js';
+import { visitEntry, type EventVisitor } from './event-block.js';
 import { MANIFEST, SIGNATURE, encodeManifest, sha256Hex, type Manifest, type PartInfo } from './bundle-manifest.js';
 import { keyId, signBytes, spkiBase64 } from './bundle-sign.js';
 import { tarChunks, type TarPart } from './bundle-tar.js';
@@ -34,6 +35,13 @@ export class EventsPartWriter {
   firstEvent: number | undefined;
   lastEvent: number | undefined;
 
+  readonly #count: EventVisitor = (t, _seq, buf, off) => {
+    const n = kindNumAt(buf, off);
+    if (n >= 0) this.byKindNum[n]!++;
+    if (this.firstEvent === undefined || t < this.firstEvent) this.firstEvent = t;
+    if (this.lastEvent === undefined || t > this.lastEvent) this.lastEvent = t;
+  };
+
   constructor() {
     this.#z = createBrotliCompress({ params: { [zc.BROTLI_PARAM_QUALITY]: 3 } });
     this.#z.on('data', (c: Buffer) => this.#out.push(c));
@@ -48,15 +56,8 @@ export class EventsPartWriter {
     if (entries.length === 0) return;
     for (const [k, v] of entries) {
       const p = k[0];
-      if (p === P_EVENT) {
-        this.events++;
-        const n = kindNumOfValue(v);
-        if (n >= 0) this.byKindNum[n]!++;
-        // Time is the big-endian u64 after prefix and container ID; read inline (no DataView per event).
-        const t = (((k[33]! << 24) | (k[34]! << 16) | (k[35]! << 8) | k[36]!) >>> 0) * 0x1_0000_0000 + ((((k[37]! << 24) | (k[38]! << 16) | (k[39]! << 8) | k[40]!) >>> 0));
-        if (this.firstEvent === undefined || t < this.firstEvent) this.firstEvent = t;
-        if (this.lastEvent === undefined || t > this.lastEvent) this.lastEvent = t;
-      } else if (p === P_KEYFRAME) this.keyframes++;
+      if (p === P_EVENT) this.events += visitEntry(k, v, this.#count);
+      else if (p === P_KEYFRAME) this.keyframes++;
       else if (p === P_INCIDENT) this.incidents++;
     }
     const buf = packEntries(entries);

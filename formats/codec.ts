@@ -7,8 +7,7 @@
 import { Packr } from 'msgpackr';
 import { FormatError } from './errors.js';
 import { KINDS, KIND_BY_NUM, SOURCES, SOURCE_NUM, type DashEvent, type Kind, type KindSpec } from './schema.js';
-import { CID_BYTES, EVENT_KEY_BYTES, cidFromBytes, parseTimeKey, type TimeKeyParts } from './keys.js';
-import { MAX_TIME, badEventField } from './value-check.js';
+import { badEventField } from './value-check.js';
 
 // Plain msgpack (no msgpackr records), so any msgpack reader can decode a bundle's parts;
 // Uint8Array round-trips as bin. Two packers with the same options: msgpackr packs into a shared
@@ -50,10 +49,14 @@ export function encodeValue(ev: DashEvent): Buffer {
  */
 const NO = Symbol('fallback');
 let at = 0;
+/** End of the value being decoded (values may lie inside a larger buffer: a block). */
+let lim = 0;
+
+const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 function fastString(b: Uint8Array, len: number): string | typeof NO {
   const end = at + len;
-  if (end > b.length) return NO;
+  if (end > lim) return NO;
   for (let i = at; i < end; i++) if (b[i]! >= 0x80) return NO;
   const s = Buffer.prototype.latin1Slice.call(b, at, end) as string;
   at = end;
@@ -61,13 +64,13 @@ function fastString(b: Uint8Array, len: number): string | typeof NO {
 }
 
 function fastItem(b: Uint8Array, depth: number): unknown {
-  if (at >= b.length) return NO;
+  if (at >= lim) return NO;
   const t = b[at++]!;
   if (t < 0x80) return t;
   if (t >= 0xe0) return t - 0x100;
   if (t >= 0xa0 && t <= 0xbf) return fastString(b, t & 0x1f);
   if (t >= 0x90 && t <= 0x9f) return depth > 0 ? fastArray(b, t & 0x0f, depth - 1) : NO;
-  const left = b.length - at;
+  const left = lim - at;
   switch (t) {
     case 0xc0: return null;
     case 0xc2: return false;
@@ -77,7 +80,7 @@ function fastItem(b: Uint8Array, depth: number): unknown {
       if (left < w) return NO;
       const len = w === 1 ? b[at]! : w === 2 ? (b[at]! << 8) | b[at + 1]! : u32(b, at);
       at += w;
-      if (at + len > b.length) return NO;
+      if (at + len > lim) return NO;
       return b.subarray(at, (at += len));
     }
     case 0xcb: {
@@ -108,22 +111,29 @@ function fastArray(b: Uint8Array, n: number, depth: number): unknown[] | typeof 
   return arr;
 }
 
-function fastUnpack(b: Uint8Array): unknown[] | undefined {
-  const h = b[0];
+function fastUnpack(b: Uint8Array, start: number, end: number): unknown[] | undefined {
+  if (start >= end) return undefined;
+  const h = b[start]!;
   let n: number;
-  if (h !== undefined && h >= 0x90 && h <= 0x9f) { n = h & 0x0f; at = 1; }
-  else if (h === 0xdc && b.length >= 3) { n = (b[1]! << 8) | b[2]!; at = 3; }
+  lim = end;
+  if (h >= 0x90 && h <= 0x9f) { n = h & 0x0f; at = start + 1; }
+  else if (h === 0xdc && end - start >= 3) { n = (b[start + 1]! << 8) | b[start + 2]!; at = start + 3; }
   else return undefined;
   const arr = fastArray(b, n, 1);
   // Trailing bytes are damage: msgpackr reports them.
-  return arr === NO || at !== b.length ? undefined : arr;
+  return arr === NO || at !== end ? undefined : arr;
 }
 
 /** Decodes a stored value; envelope parts come from the key (see keys.ts). */
 export function decodeValue(value: Uint8Array, time: number, seq: number, container: string): DashEvent {
+  return decodeValueAt(value, 0, value.length, time, seq, container);
+}
+
+/** decodeValue() of the value at buf[off, end) (an event inside a block, event-block.ts). */
+export function decodeValueAt(buf: Uint8Array, off: number, end: number, time: number, seq: number, container: string): DashEvent {
   let arr: unknown;
   try {
-    arr = fastUnpack(value) ?? packr.unpack(value);
+    arr = fastUnpack(buf, off, end) ?? packr.unpack(buf.subarray(off, end));
   } catch (err) {
     throw new FormatError('DECODE', 'undecodable event value', { cause: err });
   }
@@ -143,45 +153,6 @@ export function decodeValue(value: Uint8Array, time: number, seq: number, contai
   if (bad !== undefined) throw new FormatError('DECODE', `${spec.name} event field ${bad} is missing or has the wrong type`);
   if (spec.num === LOG_NUM && ev.engineTime === true) ev.engineTime = time;
   return ev as unknown as DashEvent;
-}
-
-/*
- * The key's container as hex, remembered from the previous key: a range read is one container, so
- * the 64-character string is built once per range instead of once per event (bench/replay-seek.ts).
- */
-const TWO32 = 0x1_0000_0000;
-let lastCid = new Uint8Array(CID_BYTES);
-let lastContainer = '';
-
-function containerOfKey(k: Uint8Array): string {
-  for (let i = 0; i < CID_BYTES; i++) {
-    if (k[1 + i] !== lastCid[i]) {
-      lastContainer = cidFromBytes(k);
-      lastCid = Uint8Array.prototype.slice.call(k, 1, 1 + CID_BYTES);
-      return lastContainer;
-    }
-  }
-  return lastContainer;
-}
-const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-
-/** parseTimeKey() without its per-call allocations. */
-function keyParts(k: Uint8Array): TimeKeyParts {
-  if (k.length !== EVENT_KEY_BYTES) return parseTimeKey(k); // throws STORE_CORRUPT
-  const at = 1 + CID_BYTES;
-  return { container: containerOfKey(k), time: u32(k, at) * TWO32 + u32(k, at + 4), seq: u32(k, at + 8) * TWO32 + u32(k, at + 12) };
-}
-
-/** Decodes a stored entry; a damaged one fails with DECODE naming where it is (container, time, seq). */
-export function decodeEntry(key: Uint8Array, value: Uint8Array): DashEvent {
-  const { container, time, seq } = keyParts(key);
-  try {
-    if (time > MAX_TIME) throw new FormatError('DECODE', `time ${time} µs is beyond any date`);
-    return decodeValue(value, time, seq, container);
-  } catch (err) {
-    if (!(err instanceof FormatError)) throw err;
-    throw new FormatError(err.code, `damaged event at container ${container || '(host)'} time ${time} seq ${seq}: ${err.message}`, { cause: err.cause ?? err });
-  }
 }
 
 /** Generic msgpack for records (containers, incidents, meta, keyframes). */

@@ -127,6 +127,9 @@ export class LevelStore implements KVWriter {
     if (typeof version !== 'number' || version > FORMAT_VERSION) {
       throw new FormatError('STORE_VERSION', `store ${this.location} has format version ${version}; this dashcam reads up to ${FORMAT_VERSION}: upgrade dashcam`);
     }
+    // A writer (recorder, import) about to add newer entries says so first, so an older dashcam
+    // refuses the store with STORE_VERSION rather than failing on an entry it cannot read.
+    if (create && version < FORMAT_VERSION) await this.write([[metaKey('format'), pack({ version: FORMAT_VERSION })]]);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

@@ -1,7 +1,8 @@
 /** Reads over the key layout, written once against KVReader (local store or query socket). */
 import type { KVReader } from './kv.js';
 import { P_CONTAINER, P_EVENT, P_INCIDENT, P_NAME, containerKey, metaKey, prefixRange, timeRange } from './keys.js';
-import { decodeEntry, unpack } from './codec.js';
+import { unpack } from './codec.js';
+import { readEvents } from './event-scan.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
 import type { DashEvent } from './schema.js';
 import { FormatError } from './errors.js';
@@ -64,12 +65,8 @@ export async function resolveContainer(kv: KVReader, query: string): Promise<Con
 }
 
 /** One container's events in [from, to), time order, in chunks. */
-export async function* eventChunks(kv: KVReader, container: string, from?: number, to?: number): AsyncIterable<DashEvent[]> {
-  for await (const chunk of kv.chunks(timeRange(P_EVENT, container, from, to))) {
-    const evs: DashEvent[] = new Array(chunk.length);
-    for (let i = 0; i < chunk.length; i++) evs[i] = decodeEntry(chunk[i]![0], chunk[i]![1]);
-    yield evs;
-  }
+export function eventChunks(kv: KVReader, container: string, from?: number, to?: number): AsyncIterable<DashEvent[]> {
+  return readEvents(kv, timeRange(P_EVENT, container, from, to));
 }
 
 export async function getMeta<T>(kv: KVReader, name: string): Promise<T | undefined> {

@@ -6,8 +6,12 @@
  * so an old record simply has fewer entries); FORMAT_VERSION rises with every change.
  */
 
-/** Version of the store layout and of the event encoding. Readers refuse newer versions. */
-export const FORMAT_VERSION = 1;
+/**
+ * Version of the store layout and of the event encoding. Readers refuse newer versions and read
+ * every older one. 1: one event per entry. 2: an entry holds one event or a block of one
+ * container's events (event-block.ts); a version 1 store reads as one made of one-event entries.
+ */
+export const FORMAT_VERSION = 2;
 /** Version of the JSON Lines contract (`replay --format json`). Fields are added, never renamed. */
 export const JSONL_VERSION = 1;
 

@@ -5,7 +5,7 @@
  */
 import type { KVReader } from './kv.js';
 import { P_EVENT, P_KEYFRAME, cidBytes, timeKey, timeOfKey, parseTimeKey } from './keys.js';
-import { decodeEntry } from './codec.js';
+import { readEvents } from './event-scan.js';
 import { decodeKeyframe, decodeKeyframeHeader } from './keyframe.js';
 import { emptyState, type ContainerState } from './state.js';
 import { applyEvent } from './state-apply.js';
@@ -63,9 +63,9 @@ export async function loadState(kv: KVReader, container: string, at: Position, o
   const cid = cidBytes(container);
   const gte = kf ? keyAfter(P_EVENT, cid, kf.pos) : timeKey(P_EVENT, cid, 0, 0);
   let tail = 0;
-  for await (const chunk of kv.chunks({ gte, lt: keyAfter(P_EVENT, cid, at) })) {
-    for (const [k, v] of chunk) applyEvent(state, decodeEntry(k, v));
-    tail += chunk.length;
+  for await (const evs of readEvents(kv, { gte, lt: keyAfter(P_EVENT, cid, at) })) {
+    for (const ev of evs) applyEvent(state, ev);
+    tail += evs.length;
   }
   return { state, ...(kf ? { keyframe: kf.pos } : {}), tail };
 }

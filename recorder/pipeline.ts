@@ -9,8 +9,9 @@ import { hostname } from 'node:os';
 import type { KVEntry, KVWriter } from '../formats/kv.js';
 import type { DashEvent, NewEvent } from '../formats/schema.js';
 import type { RunRecord } from '../formats/records.js';
-import { P_EVENT, cidBytes, metaKey, timeKey } from '../formats/keys.js';
+import { cidBytes, metaKey } from '../formats/keys.js';
 import { encodeValue, pack } from '../formats/codec.js';
+import { encodeBatch, type ContainerEvent } from '../formats/event-block.js';
 import { nowMicros } from '../formats/time.js';
 import { ContainerBook } from './container-book.js';
 import type { Sink } from './source.js';
@@ -48,7 +49,10 @@ export class Pipeline implements Sink {
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #cids = new Map<string, Uint8Array>();
   #seq = 0;
-  #pending: KVEntry[] = [];
+  /** Events waiting for the next batch (written as blocks per container, formats/event-block.ts). */
+  #events: ContainerEvent[] = [];
+  /** Other puts waiting for the next batch (observers' keyframes and records, sweepers'). */
+  #puts: KVEntry[] = [];
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
@@ -97,10 +101,10 @@ export class Pipeline implements Sink {
   #sweep(): void {
     if (this.#closed) return;
     this.book.sweep();
-    const n = this.#pending.length;
+    const n = this.#puts.length;
     const now = nowMicros();
-    for (const s of this.#sweepers) s(this.#pending, now);
-    if (this.#pending.length > n && !this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
+    for (const s of this.#sweepers) s(this.#puts, now);
+    if (this.#puts.length > n && !this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
   }
 
   /** Sizes of per-container state, for `status` and the leak test. */
@@ -110,7 +114,7 @@ export class Pipeline implements Sink {
 
   emit(input: NewEvent): void {
     if (this.#closed) return;
-    if (this.#pending.length + this.#inFlight >= this.#opts.maxQueue) {
+    if (this.#events.length + this.#inFlight >= this.#opts.maxQueue) {
       if (this.#lost === 0) this.#lostSince = input.time ?? nowMicros();
       if (this.#failures > 0) this.#lostToFailure = true;
       this.#lost++;
@@ -125,24 +129,23 @@ export class Pipeline implements Sink {
 
   #push(ev: DashEvent): void {
     const value = encodeValue(ev);
-    this.#pending.push([timeKey(P_EVENT, this.#cid(ev.container), ev.time, ev.seq), value]);
+    this.#events.push({ container: ev.container, time: ev.time, seq: ev.seq, value });
     this.stats.events++;
     this.book.observe(ev, value.length);
-    for (const o of this.#observers) o(ev, this.#pending, value);
-    if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#cids.delete(ev.container);
-    if (this.#pending.length >= this.#opts.batchSize) this.#kick();
+    for (const o of this.#observers) o(ev, this.#puts, value);
+    if (this.#events.length + this.#puts.length >= this.#opts.batchSize) this.#kick();
     else if (!this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
   }
 
-  /** Hex → raw container ID, cached: the hex decode is measurable on the per-event path. */
-  #cid(container: string): Uint8Array {
+  /** Hex → raw container ID, cached: the hex decode is measurable on the per-batch path. */
+  readonly #cid = (container: string): Uint8Array => {
     let b = this.#cids.get(container);
     if (!b) {
       if (this.#cids.size >= 4096) this.#cids.clear();
       this.#cids.set(container, (b = cidBytes(container)));
     }
     return b;
-  }
+  };
 
   #kick(): void {
     if (this.#timer) { clearTimeout(this.#timer); this.#timer = undefined; }
@@ -150,15 +153,20 @@ export class Pipeline implements Sink {
   }
 
   async #drainLoop(): Promise<void> {
-    while (this.#pending.length > 0 || this.#lost > 0) {
+    while (this.#events.length > 0 || this.#puts.length > 0 || this.#lost > 0) {
       if (this.#lost > 0 && this.#failures === 0) this.#recordLoss();
-      const batch = this.#pending;
-      this.#pending = [];
+      const batch = this.#events;
+      const other = this.#puts;
+      this.#events = [];
+      this.#puts = [];
       this.#inFlight = batch.length;
       const now = nowMicros();
       this.#run.heartbeat = now;
       const records = this.#carry.concat(this.book.drain());
-      const puts = batch.concat(records, [[this.#runKey, pack(this.#run)], [metaKey('seq'), pack(this.#seq)]]);
+      const puts = encodeBatch(batch, this.#cid);
+      for (const e of other) puts.push(e);
+      for (const e of records) puts.push(e);
+      puts.push([this.#runKey, pack(this.#run)], [metaKey('seq'), pack(this.#seq)]);
       const t0 = performance.now();
       try {
         await this.#kv.write(puts);
@@ -172,7 +180,8 @@ export class Pipeline implements Sink {
         // long outage (full disk) into counted loss instead of unbounded memory.
         this.#failures++;
         this.stats.writeErrors++;
-        this.#pending = batch.concat(this.#pending);
+        this.#events = batch.concat(this.#events);
+        this.#puts = other.concat(this.#puts);
         // Latest record per key only: a long outage must not grow the carry with every retry.
         this.#carry = [...new Map(records.map((e) => [Buffer.from(e[0]).toString('latin1'), e])).values()];
         if (this.#failures === 1 || this.#failures % 50 === 0) this.#log.error(`store write failed (attempt ${this.#failures}): ${(err as Error).message}`);
@@ -217,7 +226,7 @@ export class Pipeline implements Sink {
 
   /** Resolves when everything emitted so far is on disk. */
   async flush(): Promise<void> {
-    while (this.#pending.length > 0 || this.#writing || this.#lost > 0) {
+    while (this.#events.length > 0 || this.#puts.length > 0 || this.#writing || this.#lost > 0) {
       this.#kick();
       await this.#writing;
     }

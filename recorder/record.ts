@@ -11,7 +11,8 @@ import { SOCKET_NAME } from '../formats/frames.js';
 import { P_EVENT, P_META, metaKey, prefixRange, timeRange } from '../formats/keys.js';
 import type { KVWriter } from '../formats/kv.js';
 import { newRedactKey, type RedactKey } from '../formats/redact.js';
-import { decodeEntry, unpack } from '../formats/codec.js';
+import { unpack } from '../formats/codec.js';
+import { readEvents } from '../formats/event-scan.js';
 import { getMeta, listContainers } from '../formats/queries.js';
 import type { RunRecord } from '../formats/records.js';
 import { Pipeline } from './pipeline.js';
@@ -59,9 +60,8 @@ async function loadRedactKey(kv: KVWriter): Promise<RedactKey> {
 async function storedLogCursor(kv: KVWriter, id: string): Promise<LogCursor> {
   const cur = emptyLogCursor();
   const done = { stdout: false, stderr: false };
-  for await (const chunk of kv.chunks({ ...timeRange(P_EVENT, id), reverse: true, limit: 10_000 })) {
-    for (const [k, v] of chunk) {
-      const ev = decodeEntry(k, v);
+  for await (const evs of readEvents(kv, { ...timeRange(P_EVENT, id), reverse: true, limit: 10_000 })) {
+    for (const ev of evs) {
       if (ev.kind !== 'log' || ev.engineTime === undefined || done[ev.stream]) continue;
       const mark = cur[ev.stream];
       if (mark.count === 0 || ev.engineTime === mark.time) {

@@ -10,6 +10,7 @@ import { FormatError } from '../formats/errors.js';
 import { listContainers } from '../formats/queries.js';
 import { P_EVENT, nameKey, prefixRange } from '../formats/keys.js';
 import type { KVEntry } from '../formats/kv.js';
+import { entryCount } from '../formats/event-block.js';
 
 export async function repairCommand(opts: { store: string }, out: Writable): Promise<void> {
   const st = await stat(opts.store).catch(() => undefined);
@@ -39,8 +40,18 @@ export async function repairCommand(opts: { store: string }, out: Writable): Pro
     for (const c of containers) for (const n of new Set([...c.names, c.name].filter(Boolean))) names.push([nameKey(n, c.id), new Uint8Array(0)]);
     if (names.length) await kv.write(names);
     let events = 0;
-    for await (const chunk of kv.chunks(prefixRange(P_EVENT))) events += chunk.length;
-    out.write(`repaired ${opts.store}: ${events} events of ${containers.length} containers readable${restored ? ' (the format record was lost and has been rewritten)' : ''}\n`);
+    let damaged = 0;
+    for await (const chunk of kv.chunks(prefixRange(P_EVENT))) {
+      for (const [, v] of chunk) {
+        try {
+          events += entryCount(v);
+        } catch (err) {
+          if (!(err instanceof FormatError)) throw err;
+          damaged++;
+        }
+      }
+    }
+    out.write(`repaired ${opts.store}: ${events} events of ${containers.length} containers readable${damaged ? ` (${damaged} damaged entries left for replay to report)` : ''}${restored ? ' (the format record was lost and has been rewritten)' : ''}\n`);
   } finally {
     await kv.close();
   }

@@ -6,48 +6,71 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KVEntry, KVWriter } from '../formats/kv.js';
 import { P_EVENT, P_KEYFRAME, cidBytes, timeKey, timeOfKey, timeRange } from '../formats/keys.js';
 import { kindNum } from '../formats/codec.js';
+import { FormatError } from '../formats/errors.js';
+import { entryCount, entrySpan, visitEntry } from '../formats/event-block.js';
+import { kindNumAt } from '../formats/bundle-entries.js';
 import { encodeKeyframe } from '../formats/keyframe.js';
 import { atTime, loadState } from '../formats/state-load.js';
-import { inIntervals, type Interval } from './retention-plan.js';
+import { inIntervals, overlapsIntervals, type Interval } from './retention-plan.js';
 
 const DELETE_BATCH = 1000;
 const SNAPSHOT = kindNum('snapshot');
 
-/** The event's kind number straight from its msgpack bytes (fixarray or array16). */
-function kindOfValue(v: Uint8Array): number {
-  if (v[0]! >= 0x90 && v[0]! <= 0x9f) return v[1]!;
-  if (v[0] === 0xdc) return v[3]!;
-  return -1;
+/** Does the entry hold a snapshot event? (kind numbers straight from the bytes, nothing decoded) */
+function holdsSnapshot(k: Uint8Array, v: Uint8Array): boolean {
+  let found = false;
+  visitEntry(k, v, (_t, _s, buf, off) => { found ||= kindNumAt(buf, off) === SNAPSHOT; });
+  return found;
 }
 
 /** What deleteEvents deleted: how many events, and the first and last of their keys. */
 export interface Deleted { count: number; first?: Uint8Array; last?: Uint8Array }
 
-/** Deletes a container's unpinned events before `cut`; keeps the latest snapshot if events remain. */
+/**
+ * Deletes a container's unpinned events before `cut`; keeps the latest snapshot if events remain.
+ * An entry holding several events (a block) goes only when all of it lies before the cut and
+ * outside every pin, so a block across either boundary stays whole: retention keeps at most
+ * SPAN_MAX more than asked, never less. A damaged entry stays for replay to report.
+ */
 export async function deleteEvents(kv: KVWriter, c: string, cut: number, pins: readonly Interval[], keepSnapshot: boolean, stopping: () => boolean): Promise<Deleted> {
   const deleted: Deleted = { count: 0 };
-  let held: Uint8Array | undefined;
+  let held: [Uint8Array, number] | undefined;
   let dels: Uint8Array[] = [];
+  let events = 0;
   const flush = async (): Promise<void> => {
     if (!dels.length) return;
     const t0 = performance.now();
     await kv.write([], dels);
-    deleted.count += dels.length;
+    deleted.count += events;
     deleted.first ??= dels[0];
     deleted.last = dels[dels.length - 1];
     dels = [];
+    events = 0;
     // LevelDB serializes writes: leave the store to ingestion at least as long as we held it.
     await sleep(Math.min(50, performance.now() - t0));
   };
   for await (const chunk of kv.chunks(timeRange(P_EVENT, c, 0, cut))) {
     for (const [k, v] of chunk) {
-      if (pins.length && inIntervals(pins, timeOfKey(k))) continue;
-      if (keepSnapshot && kindOfValue(v) === SNAPSHOT) {
-        if (held) dels.push(held);
-        held = k;
-        continue;
+      let span: number;
+      let n: number;
+      try {
+        span = entrySpan(v);
+        n = entryCount(v);
+        if (keepSnapshot && holdsSnapshot(k, v)) {
+          if (timeOfKey(k) + span < cut && !overlapsIntervals(pins, timeOfKey(k), timeOfKey(k) + span)) {
+            if (held) { dels.push(held[0]); events += held[1]; }
+            held = [k, n];
+          }
+          continue;
+        }
+      } catch (err) {
+        if (err instanceof FormatError) continue;
+        throw err;
       }
+      const first = timeOfKey(k);
+      if (first + span >= cut || overlapsIntervals(pins, first, first + span)) continue;
       dels.push(k);
+      events += n;
     }
     if (dels.length >= DELETE_BATCH) await flush();
     if (stopping()) break;

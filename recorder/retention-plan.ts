@@ -74,9 +74,14 @@ export function pinnedByContainer(pins: readonly IncidentRecord[]): Map<string, 
 
 /** Is `t` inside one of the sorted intervals? `hint` walks forward for sorted probes. */
 export function inIntervals(list: readonly Interval[], t: number): boolean {
+  return overlapsIntervals(list, t, t);
+}
+
+/** Does [first, last] (inclusive) meet any of the sorted, disjoint intervals? */
+export function overlapsIntervals(list: readonly Interval[], first: number, last: number): boolean {
   for (const i of list) {
-    if (t < i.from) return false;
-    if (t < i.to) return true;
+    if (last < i.from) return false;
+    if (first < i.to) return true;
   }
   return false;
 }

@@ -6,12 +6,15 @@
 import type { KVReader } from '../formats/kv.js';
 import type { RunRecord, StatusReport } from '../formats/records.js';
 import { P_META, prefixRange, timeRange, P_EVENT } from '../formats/keys.js';
-import { decodeEntry, unpack } from '../formats/codec.js';
+import { kindNum, unpack } from '../formats/codec.js';
+import { decodeRaw, scanEvents } from '../formats/event-scan.js';
 import { listContainers, listIncidents } from '../formats/queries.js';
 import { nowMicros } from '../formats/time.js';
 import type { SourceHealth } from './source.js';
 import type { Retention } from './retention.js';
 import { activePins } from './retention-plan.js';
+
+const GAP_NUM = kindNum('gap');
 import { firstEventTime, storeBytes, windowBytes } from './retention-store.js';
 
 /** Events per second over the last ~10 s, sampled in the background (costs one timer). */
@@ -83,9 +86,10 @@ export async function storeStatus(kv: KVReader, store: string): Promise<StatusRe
     if (t !== undefined && (horizon === undefined || t < horizon)) horizon = t;
   }
   let lost = 0;
-  for await (const chunk of kv.chunks(timeRange(P_EVENT, ''))) {
-    for (const [k, v] of chunk) {
-      const ev = decodeEntry(k, v);
+  for await (const raws of scanEvents(kv, timeRange(P_EVENT, ''))) {
+    for (const r of raws) {
+      if (r.kindNum !== GAP_NUM) continue;
+      const ev = decodeRaw(r);
       if (ev.kind === 'gap' && ev.lost) lost += ev.lost;
     }
   }

@@ -2,7 +2,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KVReader, KVWriter } from '../formats/kv.js';
-import { P_EVENT, timeOfKey, timeRange } from '../formats/keys.js';
+import { P_EVENT, timeRange } from '../formats/keys.js';
+import { scanEvents } from '../formats/event-scan.js';
 import type { Interval } from './retention-plan.js';
 
 /** Bytes of the files in the store directory (LevelDB keeps it flat). */
@@ -17,8 +18,8 @@ export async function storeBytes(dir: string): Promise<number> {
 
 /** Time of a container's oldest event at or after `from`, if any. */
 export async function firstEventTime(kv: KVReader, container: string, from = 0): Promise<number | undefined> {
-  for await (const chunk of kv.chunks({ ...timeRange(P_EVENT, container, from), limit: 1 })) {
-    if (chunk.length) return timeOfKey(chunk[0]![0]);
+  for await (const raws of scanEvents(kv, { ...timeRange(P_EVENT, container, from), limit: 1 })) {
+    if (raws.length) return raws[0]!.time;
   }
   return undefined;
 }

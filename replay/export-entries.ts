@@ -2,13 +2,15 @@
  * The store entries an export carries, in global key order (so the bundle's events part is sorted
  * as written): host-level gaps of the window, each container's events, the incidents, and the
  * keyframes needed to seek (the last one before the window start, and those inside it).
+ * Containers come in the selection's order, which is sorted by ID (export-select.ts).
  */
 import type { KVEntry, KVReader } from '../formats/kv.js';
-import { P_EVENT, P_INCIDENT, P_KEYFRAME, prefixRange, timeRange } from '../formats/keys.js';
-import { decodeEntry, encodeValue, pack, unpack } from '../formats/codec.js';
+import { P_EVENT, P_INCIDENT, P_KEYFRAME, cidBytes, prefixRange, timeRange } from '../formats/keys.js';
+import { encodeValue, pack, unpack } from '../formats/codec.js';
+import { encodeEntries, type StoredEvent } from '../formats/event-block.js';
+import { decodeRaw, scanEvents } from '../formats/event-scan.js';
 import { KINDS } from '../formats/schema.js';
 import type { IncidentRecord } from '../formats/records.js';
-import { kindNumOfValue } from '../formats/bundle-entries.js';
 import type { Selection } from './export-select.js';
 import type { StrictRedactor } from './redact-strict.js';
 
@@ -21,23 +23,34 @@ export interface EntryStats {
   droppedKeyframes: number;
 }
 
-function redactEvents(chunk: KVEntry[], r: StrictRedactor | undefined): KVEntry[] {
-  if (!r) return chunk;
-  return chunk.map(([k, v]) => [k, encodeValue(r.event(decodeEntry(k, v)))]);
+/**
+ * One container's events over a range as fresh entries: in order (scanEvents merges the store's
+ * overlapping entries) and grouped into blocks again, with each event's value the store's own
+ * bytes (or its strictly redacted re-encoding). So a bundle holds exactly the window's events
+ * even where the window cuts a block, and its entries never overlap. `keep` filters by kind
+ * number (host ranges: gaps only). Yields entries and how many events they hold.
+ */
+async function* rangeEntries(kv: KVReader, container: string, from: number | undefined, to: number | undefined, r: StrictRedactor | undefined, keep?: (kindNum: number) => boolean): AsyncIterable<[KVEntry[], number]> {
+  const cid = cidBytes(container);
+  for await (const raws of scanEvents(kv, timeRange(P_EVENT, container, from, to))) {
+    const evs: StoredEvent[] = [];
+    for (const e of raws) {
+      if (keep && !keep(e.kindNum)) continue;
+      evs.push({ time: e.time, seq: e.seq, value: r ? encodeValue(r.event(decodeRaw(e))) : e.value() });
+    }
+    if (evs.length) yield [encodeEntries(cid, evs), evs.length];
+  }
 }
 
 export async function* exportEntries(kv: KVReader, sel: Selection, redactor: StrictRedactor | undefined, stats: EntryStats): AsyncIterable<KVEntry[]> {
   const { from, to } = sel;
   const hostFrom = from ?? Math.min(...sel.records.map((r) => r.firstSeen));
-  for await (const chunk of kv.chunks(timeRange(P_EVENT, '', hostFrom, to))) {
-    const gaps = chunk.filter(([, v]) => kindNumOfValue(v) === GAP);
-    if (gaps.length) yield redactEvents(gaps, redactor);
-  }
+  for await (const [entries] of rangeEntries(kv, '', hostFrom, to, redactor, (k) => k === GAP)) yield entries;
   for (const r of sel.records) {
     let n = 0;
-    for await (const chunk of kv.chunks(timeRange(P_EVENT, r.id, from, to))) {
-      n += chunk.length;
-      yield redactEvents(chunk, redactor);
+    for await (const [entries, count] of rangeEntries(kv, r.id, from, to, redactor)) {
+      n += count;
+      yield entries;
     }
     stats.perContainer.set(r.id, n);
   }
@@ -74,10 +87,10 @@ function redactFrames(frames: KVEntry[], r: StrictRedactor, stats: EntryStats): 
 export async function windowSnapshots(kv: KVReader, sel: Selection): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   for (const r of sel.records) {
-    for await (const chunk of kv.chunks(timeRange(P_EVENT, r.id, sel.from, sel.to))) {
-      for (const [k, v] of chunk) {
-        if (kindNumOfValue(v) !== SNAPSHOT) continue;
-        const ev = decodeEntry(k, v);
+    for await (const raws of scanEvents(kv, timeRange(P_EVENT, r.id, sel.from, sel.to))) {
+      for (const e of raws) {
+        if (e.kindNum !== SNAPSHOT) continue;
+        const ev = decodeRaw(e);
         if (ev.kind === 'snapshot') out.push(ev.snapshot);
       }
     }

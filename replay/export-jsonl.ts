@@ -9,6 +9,7 @@ import { toJsonLines } from '../formats/jsonl.js';
 import { packEntries, indexEntries } from '../formats/bundle-entries.js';
 import { writeAtomically } from '../formats/bundle-writer.js';
 import { timeOfKey, P_EVENT } from '../formats/keys.js';
+import { entrySpan } from '../formats/event-block.js';
 import { MemoryKV } from './bundle-kv.js';
 import { openWindow } from './window.js';
 import { exportEntries } from './export-entries.js';
@@ -23,7 +24,7 @@ export async function exportJsonl(kv: KVReader, sel: Selection, records: Contain
   const progress = createProgress('export', sel.records.reduce((s, r) => s + r.events, 0));
   for await (const chunk of exportEntries(kv, sel, redactor, { perContainer: new Map(), droppedKeyframes: 0 })) {
     packed.push(packEntries(chunk));
-    for (const [k] of chunk) if (k[0] === P_EVENT) last = Math.max(last ?? 0, timeOfKey(k));
+    for (const [k, v] of chunk) if (k[0] === P_EVENT) last = Math.max(last ?? 0, timeOfKey(k) + entrySpan(v));
     progress.tick(chunk.length);
   }
   const buf = Buffer.concat(packed);

@@ -1,16 +1,21 @@
 /**
- * `dashcam import FILE [--store DIR]`: merges a verified bundle into a store. Keys keep the source
- * store's times and sequence numbers, so an entry's identity survives the trip: an entry already
- * present is skipped (a different value under the same key is kept as it was and counted as a
- * conflict), container records merge, and importing the same bundle twice adds nothing.
+ * `dashcam import FILE [--store DIR]`: merges a verified bundle into a store. Events keep the
+ * source store's times and sequence numbers, so an event's identity (container, time, seq)
+ * survives the trip: an event already present is skipped (a different value at the same position
+ * is kept as it was and counted as a conflict), whatever blocks either side grouped it in (events
+ * are compared one by one, not entries); keyframes and incidents the same by key; container
+ * records merge; importing the same bundle twice adds nothing.
  */
 import type { Writable } from 'node:stream';
 import { basename } from 'node:path';
-import type { KVEntry } from '../formats/kv.js';
+import type { KVEntry, KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
 import { FormatError } from '../formats/errors.js';
 import { openLevelStore, type LevelStore } from '../formats/level-store.js';
-import { containerKey, metaKey, nameKey, P_EVENT } from '../formats/keys.js';
+import { P_EVENT, P_INCIDENT, P_KEYFRAME, cidBytes, cidFromBytes, containerKey, metaKey, nameKey, prefixRange, timeKey, timeRange } from '../formats/keys.js';
+import { encodeEntries, type StoredEvent } from '../formats/event-block.js';
+import { scanEvents, type RawEvent } from '../formats/event-scan.js';
+import { keyAfter } from '../formats/state-load.js';
 import { pack } from '../formats/codec.js';
 import { getContainer } from '../formats/queries.js';
 import { manifestDigests } from '../formats/bundle-manifest.js';
@@ -60,7 +65,48 @@ async function mergeBatch(store: LevelStore, batch: KVEntry[], r: ImportResult):
   while (i < batch.length) puts.push(batch[i++]!);
   if (puts.length) await store.write(puts);
   r.added += puts.length;
-  for (const [k] of puts) if (k[0] === P_EVENT) r.events++;
+}
+
+/** The containers (and '' for the host) that have events in the bundle, in key order. */
+async function eventContainers(kv: KVReader): Promise<string[]> {
+  const out: string[] = [];
+  for await (const chunk of kv.chunks(prefixRange(P_EVENT))) {
+    for (const [k] of chunk) {
+      const c = cidFromBytes(k);
+      if (out[out.length - 1] !== c) out.push(c);
+    }
+  }
+  return out;
+}
+
+/** Adds a batch of one container's bundle events (in order) that the store lacks. */
+async function mergeEvents(store: LevelStore, container: string, batch: RawEvent[], r: ImportResult): Promise<void> {
+  const cid = cidBytes(container);
+  const last = batch[batch.length - 1]!;
+  const range = { gte: timeKey(P_EVENT, cid, batch[0]!.time, batch[0]!.seq), lt: keyAfter(P_EVENT, cid, last) };
+  const fresh: StoredEvent[] = [];
+  let i = 0;
+  const take = (upTo?: RawEvent): void => {
+    while (i < batch.length && (!upTo || batch[i]!.time < upTo.time || (batch[i]!.time === upTo.time && batch[i]!.seq < upTo.seq))) {
+      const e = batch[i++]!;
+      fresh.push({ time: e.time, seq: e.seq, value: e.value() });
+    }
+  };
+  for await (const have of scanEvents(store, range)) {
+    for (const h of have) {
+      take(h);
+      const e = batch[i];
+      if (e && e.time === h.time && e.seq === h.seq) {
+        if (Buffer.compare(e.value(), h.value()) === 0) r.present++;
+        else r.conflicts++;
+        i++;
+      }
+    }
+  }
+  take();
+  if (fresh.length) await store.write(encodeEntries(cid, fresh));
+  r.added += fresh.length;
+  r.events += fresh.length;
 }
 
 export async function importCommand(opts: ImportOptions, out: Writable): Promise<ImportResult> {
@@ -69,15 +115,27 @@ export async function importCommand(opts: ImportOptions, out: Writable): Promise
   const r: ImportResult = { added: 0, present: 0, conflicts: 0, events: 0, containers: b.records.length, newContainers: 0 };
   try {
     const progress = createProgress('import', b.manifest.counts.events + b.manifest.counts.keyframes + b.manifest.counts.incidents);
-    let batch: KVEntry[] = [];
-    // Everything but the synthesized c|, n| and m| keys: the bundle's own e|, i| and k| entries.
-    for await (const chunk of b.kv.chunks({ gte: Buffer.from([P_EVENT]), lt: Buffer.from([P_EVENT + 7]) })) {
-      for (const e of chunk) {
-        batch.push([Buffer.from(e[0]), Buffer.from(e[1])]);
-        if (batch.length >= BATCH) { await mergeBatch(store, batch, r); progress.tick(batch.length); batch = []; }
+    for (const c of await eventContainers(b.kv)) {
+      let batch: RawEvent[] = [];
+      for await (const raws of scanEvents(b.kv, timeRange(P_EVENT, c))) {
+        for (const e of raws) {
+          batch.push(e);
+          if (batch.length >= BATCH) { await mergeEvents(store, c, batch, r); progress.tick(batch.length); batch = []; }
+        }
       }
+      if (batch.length) { await mergeEvents(store, c, batch, r); progress.tick(batch.length); }
     }
-    if (batch.length) { await mergeBatch(store, batch, r); progress.tick(batch.length); }
+    // The bundle's own i| and k| entries (c|, n| and m| are synthesized from its parts).
+    for (const p of [P_INCIDENT, P_KEYFRAME]) {
+      let batch: KVEntry[] = [];
+      for await (const chunk of b.kv.chunks(prefixRange(p))) {
+        for (const e of chunk) {
+          batch.push([Buffer.from(e[0]), Buffer.from(e[1])]);
+          if (batch.length >= BATCH) { await mergeBatch(store, batch, r); progress.tick(batch.length); batch = []; }
+        }
+      }
+      if (batch.length) { await mergeBatch(store, batch, r); progress.tick(batch.length); }
+    }
     progress.done();
 
     const puts: KVEntry[] = [];

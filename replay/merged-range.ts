@@ -4,7 +4,7 @@
  */
 import type { KVReader } from '../formats/kv.js';
 import type { DashEvent } from '../formats/schema.js';
-import { decodeEntry } from '../formats/codec.js';
+import { readEvents } from '../formats/event-scan.js';
 
 export interface RangeSpec {
   gte: Uint8Array;
@@ -15,11 +15,9 @@ export interface RangeSpec {
 }
 
 async function* one(kv: KVReader, spec: RangeSpec, reverse: boolean): AsyncGenerator<DashEvent> {
-  for await (const chunk of kv.chunks({ gte: spec.gte, lt: spec.lt, reverse, ...(spec.limit ? { limit: spec.limit } : {}) })) {
-    for (const [k, v] of chunk) {
-      const ev = decodeEntry(k, v);
-      if (!spec.keep || spec.keep(ev)) yield ev;
-    }
+  // The limit bounds what is read, so it counts events before `keep` (as it counted keys).
+  for await (const evs of readEvents(kv, { gte: spec.gte, lt: spec.lt, reverse, ...(spec.limit ? { limit: spec.limit } : {}) })) {
+    for (const ev of evs) if (!spec.keep || spec.keep(ev)) yield ev;
   }
 }
 

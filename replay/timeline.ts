@@ -1,17 +1,17 @@
 /**
  * The timeline under the header: event density per bucket across the whole window, incident
- * markers and gaps. Small containers are counted exactly from their keys (no value decoding);
+ * markers and gaps. Small containers are counted exactly from their entries (no value decoding);
  * large ones from LevelDB's size estimate per column in a local store, else from the keyframes'
  * cumulative event counts at each bucket boundary, so opening a million-event container reads
  * table indexes or one keyframe per column instead of a million events.
  */
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
-import { P_EVENT, P_KEYFRAME, cidBytes, timeKey, timeOfKey } from '../formats/keys.js';
+import { P_EVENT, P_KEYFRAME, cidBytes, timeKey } from '../formats/keys.js';
 import { KINDS } from '../formats/schema.js';
 import { decodeKeyframeHeader } from '../formats/keyframe.js';
 import { listIncidents } from '../formats/queries.js';
-import { kindNumOfValue } from '../formats/bundle-entries.js';
+import { scanEvents } from '../formats/event-scan.js';
 
 export interface Marker { time: number; label: string }
 export interface Timeline {
@@ -24,7 +24,7 @@ export interface Timeline {
   exact: boolean;
 }
 
-/** Containers up to this many events are counted key by key. */
+/** Containers up to this many events are counted event by event. */
 export const EXACT_LIMIT = 50_000;
 const GAP_NUM = KINDS.gap.num;
 
@@ -35,11 +35,10 @@ function bucketOf(t: number, start: number, span: number, n: number): number {
 async function exactCount(kv: KVReader, id: string, start: number, end: number, buckets: number[], gaps: Marker[]): Promise<void> {
   const cid = cidBytes(id);
   const span = Math.max(1, end - start + 1);
-  for await (const chunk of kv.chunks({ gte: timeKey(P_EVENT, cid, start, 0), lt: timeKey(P_EVENT, cid, end + 1, 0) })) {
-    for (const [k, v] of chunk) {
-      const t = timeOfKey(k);
-      buckets[bucketOf(t, start, span, buckets.length)]!++;
-      if (kindNumOfValue(v) === GAP_NUM) gaps.push({ time: t, label: 'gap' });
+  for await (const raws of scanEvents(kv, { gte: timeKey(P_EVENT, cid, start, 0), lt: timeKey(P_EVENT, cid, end + 1, 0) })) {
+    for (const r of raws) {
+      buckets[bucketOf(r.time, start, span, buckets.length)]!++;
+      if (r.kindNum === GAP_NUM) gaps.push({ time: r.time, label: 'gap' });
     }
   }
 }

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKey } from '../formats/bundle-sign.js';
 import { checkBundle, checkError, eventsBytes, openBundleBytes, type CheckResult, type OpenedBundle } from '../formats/bundle-reader.js';
-import { indexEntries, kindNumOfValue } from '../formats/bundle-entries.js';
+import { indexEntries, kindNumAt } from '../formats/bundle-entries.js';
+import { visitEntry } from '../formats/event-block.js';
 import { KIND_BY_NUM } from '../formats/schema.js';
 import { P_EVENT, P_INCIDENT, P_KEYFRAME } from '../formats/keys.js';
 import { CONTAINERS_PART } from '../formats/bundle-manifest.js';
@@ -34,15 +35,18 @@ async function checkContent(b: OpenedBundle, r: CheckResult, progress: Progress)
   try {
     const byKind: Record<string, number> = {};
     const counts = { events: 0, keyframes: 0, incidents: 0 };
-    indexEntries(await eventsBytes(b), (p, buf, _ka, _kl, va, vl) => {
-      if ((counts.events & 0x3fff) === 0) progress.tick(0x4000);
+    const byNum = new Float64Array(256);
+    let unticked = 0;
+    indexEntries(await eventsBytes(b), (p, buf, ka, kl, va, vl) => {
+      let n = 1;
       if (p === P_EVENT) {
-        counts.events++;
-        const name = KIND_BY_NUM[kindNumOfValue(buf.subarray(va, va + vl))]?.name ?? 'unknown';
-        byKind[name] = (byKind[name] ?? 0) + 1;
+        n = visitEntry(buf.subarray(ka, ka + kl), buf.subarray(va, va + vl), (_t, _s, vb, off) => { byNum[kindNumAt(vb, off) + 1]!++; });
+        counts.events += n;
       } else if (p === P_KEYFRAME) counts.keyframes++;
       else if (p === P_INCIDENT) counts.incidents++;
+      if ((unticked += n) >= 0x4000) { progress.tick(unticked); unticked = 0; }
     });
+    byNum.forEach((n, i) => { if (n) { const name = KIND_BY_NUM[i - 1]?.name ?? 'unknown'; byKind[name] = (byKind[name] ?? 0) + n; } });
     const m = b.manifest.counts;
     const kinds = (o: Record<string, number>): string => JSON.stringify(Object.entries(o).sort());
     if (counts.events !== m.events || counts.keyframes !== m.keyframes || counts.incidents !== m.incidents || kinds(byKind) !== kinds(m.byKind)) {

@@ -10,8 +10,7 @@ import { eventChunks, resolveContainer } from '../formats/queries.js';
 import { mergeStreams } from './merge.js';
 import { FormatError } from '../formats/errors.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
-import { decodeEntry } from '../formats/codec.js';
-import { kindNumOfValue } from '../formats/bundle-entries.js';
+import { decodeRaw, scanEvents } from '../formats/event-scan.js';
 import { KINDS } from '../formats/schema.js';
 
 export interface WindowQuery {
@@ -34,12 +33,12 @@ const GAP_NUM = KINDS.gap.num;
  * decoded: a busy host range costs a byte test per event, not a decode (bench/replay-seek.ts).
  */
 async function* hostGaps(kv: KVReader, from: number | undefined, to: number | undefined): AsyncIterable<DashEvent[]> {
-  for await (const chunk of kv.chunks(timeRange(P_EVENT, '', from, to))) {
+  for await (const raws of scanEvents(kv, timeRange(P_EVENT, '', from, to))) {
     const gaps: DashEvent[] = [];
-    for (const [k, v] of chunk) {
-      const kind = kindNumOfValue(v);
+    for (const r of raws) {
+      const kind = r.kindNum;
       if (kind !== GAP_NUM && kind !== -1) continue;
-      const ev = decodeEntry(k, v);
+      const ev = decodeRaw(r);
       if (ev.kind === 'gap') gaps.push(ev);
     }
     if (gaps.length) yield gaps;

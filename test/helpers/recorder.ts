@@ -1,6 +1,7 @@
 /** Runs the recorder in-process against the test engine, or the CLI as a child process. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { removeTestContainers } from './engine.js';
@@ -32,8 +33,10 @@ export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
     return { code: 0, stdout, stderr };
   } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; message?: string };
+    // A code that is not an exit status (the output overflowed maxBuffer, say) is said as such.
+    if (typeof e.code !== 'number') return { code: 1, stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}${e.message ?? String(err)}` };
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }
 
@@ -41,6 +44,26 @@ export async function replayJson(store: string, container: string, extra: string
   const r = await cli(['replay', '--store', store, '--container', container, '--format', 'json', ...extra]);
   if (r.code !== 0) throw new Error(`replay failed (${r.code}): ${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * `replay --format json` read line by line as it comes, for windows too large to hold as one
+ * string (a log storm): `visit` sees each event. Resolves with how many there were.
+ */
+export async function replayEach(store: string, container: string, visit: (ev: Record<string, unknown>) => void): Promise<number> {
+  const child = spawn(process.execPath, [CLI, 'replay', '--store', store, '--container', container, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  let n = 0;
+  for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+    if (!line) continue;
+    visit(JSON.parse(line) as Record<string, unknown>);
+    n++;
+  }
+  const code = await exited;
+  if (code !== 0) throw new Error(`replay failed (${code}): ${stderr}`);
+  return n;
 }
 
 /** `dashcam record` as a child process (for restarts and kills). */

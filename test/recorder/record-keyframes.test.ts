@@ -5,6 +5,7 @@ import { createLogger } from '../../recorder/logger.js';
 import { openStoreForReading } from '../../replay/open-store.js';
 import { P_EVENT, P_KEYFRAME, timeRange } from '../../formats/keys.js';
 import { nowMicros } from '../../formats/time.js';
+import { scanEvents } from '../../formats/event-scan.js';
 import { tempDir } from '../helpers/temp-store.js';
 
 const CID = 'a1'.repeat(32);
@@ -20,12 +21,11 @@ async function recordExecs(every: number): Promise<{ events: number; keyframes: 
   await rec.stop();
   const { kv } = await openStoreForReading(store);
   try {
-    const count = async (prefix: number): Promise<number> => {
-      let n = 0;
-      for await (const chunk of kv.chunks(timeRange(prefix, CID))) n += chunk.length;
-      return n;
-    };
-    return { events: await count(P_EVENT), keyframes: await count(P_KEYFRAME) };
+    let events = 0;
+    for await (const chunk of scanEvents(kv, timeRange(P_EVENT, CID))) events += chunk.length;
+    let keyframes = 0;
+    for await (const chunk of kv.chunks(timeRange(P_KEYFRAME, CID))) keyframes += chunk.length;
+    return { events, keyframes };
   } finally {
     await kv.close();
   }

@@ -11,7 +11,7 @@ import { docker, removeTestContainers, runDetached, uniqueName } from '../../hel
 import { logLines, replayJson, startRecorder, until } from '../../helpers/recorder.js';
 import { openLevelStore } from '../../../formats/level-store.js';
 import { P_EVENT, timeRange } from '../../../formats/keys.js';
-import { decodeEntry } from '../../../formats/codec.js';
+import { readEvents } from '../../../formats/event-scan.js';
 import type { DashEvent } from '../../../formats/schema.js';
 
 afterAll(removeTestContainers);
@@ -32,7 +32,7 @@ async function hostEvents(store: string): Promise<DashEvent[]> {
   const kv = await openLevelStore(store);
   const out: DashEvent[] = [];
   try {
-    for await (const chunk of kv.chunks(timeRange(P_EVENT, ''))) for (const [k, v] of chunk) out.push(decodeEntry(k, v));
+    for await (const evs of readEvents(kv, timeRange(P_EVENT, ''))) out.push(...evs);
   } finally {
     await kv.close();
   }

@@ -10,7 +10,8 @@ import { toRfc3339 } from './time.js';
 
 export type JsonEvent = Record<string, unknown>;
 
-const TIME_FIELDS = new Set(['engineTime', 'windowStart', 'windowEnd', 'from', 'to']);
+/** Fields written as RFC 3339 times. */
+export const TIME_FIELDS: ReadonlySet<string> = new Set(['engineTime', 'windowStart', 'windowEnd', 'from', 'to']);
 
 const asBuffer = (v: Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
 
@@ -48,7 +49,7 @@ let cachedSecond = -1;
 let cachedPrefix = '';
 
 /** toRfc3339(t), with "YYYY-MM-DDTHH:MM:SS." computed once per second. */
-function rfc3339(t: number): string {
+export function rfc3339(t: number): string {
   if (Number.isInteger(t) && t >= 0 && t <= FAST_TIME_MAX) {
     const sec = Math.floor(t / 1e6);
     const micro = t - sec * 1e6;
@@ -112,6 +113,9 @@ function headOf(plan: KindPlan, ev: DashEvent): string {
   return text;
 }
 
+/** Does toJsonLine() write this kind from its plan (the field order jsonl-bytes.ts reproduces)? */
+export const hasJsonPlan = (kind: string): boolean => PLANS.has(kind);
+
 export function toJsonLine(ev: DashEvent): string {
   const plan = PLANS.get(ev.kind);
   if (plan === undefined || typeof ev.time !== 'number') return JSON.stringify(toJson(ev));
@@ -134,12 +138,4 @@ export function toJsonLine(ev: DashEvent): string {
     }
   }
   return `${s}}`;
-}
-
-/** The lines of several events, each ending with a newline, as one string (one write per chunk). */
-export function toJsonLines(evs: readonly DashEvent[]): string {
-  const lines = new Array<string>(evs.length + 1);
-  for (let i = 0; i < evs.length; i++) lines[i] = toJsonLine(evs[i]!);
-  lines[evs.length] = '';
-  return lines.join('\n');
 }

@@ -9,10 +9,10 @@ import { FormatError } from './errors.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
 import type { Kind } from './schema.js';
 
-type FieldType = 'string' | 'number' | 'time' | 'bytes' | 'strings' | 'scalars' | 'object' | 'timeOrTrue';
+export type FieldType = 'string' | 'number' | 'time' | 'bytes' | 'strings' | 'scalars' | 'object' | 'timeOrTrue';
 
 /** Types of event fields by name (a name means the same thing in every kind that has it). */
-const FIELD_TYPES: Record<string, FieldType> = {
+export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   type: 'string', action: 'string', attributes: 'scalars', reason: 'string', snapshot: 'object',
   pid: 'number', ppid: 'number', uid: 'number', gid: 'number', exe: 'string', argv: 'strings', cwd: 'string',
   procKey: 'string', parentKey: 'string', vpid: 'number', comm: 'string', exitCode: 'number', signal: 'number',
@@ -44,7 +44,7 @@ function fits(t: FieldType, v: unknown): boolean {
  * Fields every event of a kind has (the non-optional ones of its type in schema.ts). Fields are
  * only appended, as optional, so even the oldest record of a kind has these.
  */
-const REQUIRED: Record<Kind, readonly string[]> = {
+export const REQUIRED: Readonly<Record<Kind, readonly string[]>> = {
   lifecycle: ['type', 'action', 'attributes'], snapshot: ['reason', 'snapshot'], exec: ['pid', 'ppid', 'uid', 'exe', 'argv'],
   exit: ['pid'], net: ['op', 'proto', 'local', 'remote'], file: ['op', 'path'], log: ['stream', 'line'], stats: [],
   incident: ['id', 'trigger', 'severity', 'title'], gap: ['reason'], fork: ['pid', 'ppid'], syscall: ['op', 'pid'],

@@ -5,7 +5,7 @@
  */
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
-import { toJsonLines } from '../formats/jsonl.js';
+import { JsonLinesWriter } from '../formats/jsonl-bytes.js';
 import { packEntries, indexEntries } from '../formats/bundle-entries.js';
 import { writeAtomically } from '../formats/bundle-writer.js';
 import { timeOfKey, P_EVENT } from '../formats/keys.js';
@@ -32,9 +32,11 @@ export async function exportJsonl(kv: KVReader, sel: Selection, records: Contain
   const win = await openWindow(mem, { containers: records.map((r) => r.id), from: sel.from, to: sel.to });
   const lines: Buffer[] = [];
   let events = 0;
-  for await (const evs of win.events) {
-    events += evs.length;
-    lines.push(Buffer.from(toJsonLines(evs), 'utf8'));
+  const jw = new JsonLinesWriter();
+  for await (const raws of win.raw) {
+    events += raws.length;
+    for (const r of raws) jw.add(r);
+    lines.push(jw.take());
   }
   progress.done();
   const path = pathFor(last);

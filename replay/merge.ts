@@ -4,27 +4,28 @@
  * so the usual window (one container plus the host's gap stream, mostly empty) passes its
  * chunks through without a comparison per event (bench/replay-seek.ts, `--format json`).
  */
-import type { DashEvent } from '../formats/schema.js';
+/** Anything with a place in the timeline: a decoded event, or a stored one not decoded yet. */
+export interface Positioned { time: number; seq: number }
 
 const OUT = 1000;
 
 /** a before b; on a tie the stream listed first (lower index) goes first. */
-const before = (a: DashEvent, ai: number, b: DashEvent, bi: number): boolean =>
+const before = (a: Positioned, ai: number, b: Positioned, bi: number): boolean =>
   a.time < b.time || (a.time === b.time && (a.seq < b.seq || (a.seq === b.seq && ai < bi)));
 
-export async function* mergeStreams(streams: AsyncIterable<DashEvent[]>[]): AsyncIterable<DashEvent[]> {
+export async function* mergeStreams<T extends Positioned>(streams: AsyncIterable<T[]>[]): AsyncIterable<T[]> {
   if (streams.length === 1) return yield* streams[0]!;
   const its = streams.map((s) => s[Symbol.asyncIterator]());
-  const next = async (i: number): Promise<DashEvent[] | undefined> => {
+  const next = async (i: number): Promise<T[] | undefined> => {
     for (;;) {
       const n = await its[i]!.next();
       if (n.done) return undefined;
-      if ((n.value as DashEvent[]).length > 0) return n.value as DashEvent[];
+      if ((n.value as T[]).length > 0) return n.value as T[];
     }
   };
-  const heads: (DashEvent[] | undefined)[] = await Promise.all(its.map((_, i) => next(i)));
+  const heads: (T[] | undefined)[] = await Promise.all(its.map((_, i) => next(i)));
   const pos = heads.map(() => 0);
-  let out: DashEvent[] = [];
+  let out: T[] = [];
   for (;;) {
     // The leading stream and the runner-up (whose head bounds the run taken from the leader).
     let best = -1;

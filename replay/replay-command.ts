@@ -3,7 +3,7 @@
  * opened by the CLI when stdout is a terminal and no --format is given.)
  */
 import type { Writable } from 'node:stream';
-import { toJsonLines } from '../formats/jsonl.js';
+import { JsonLinesWriter } from '../formats/jsonl-bytes.js';
 import { toRfc3339, nowMicros } from '../formats/time.js';
 import type { DashEvent } from '../formats/schema.js';
 import type { KVReader } from '../formats/kv.js';
@@ -11,7 +11,7 @@ import { openStoreForReading } from './open-store.js';
 import { openWindow } from './window.js';
 import { parseTimeArg } from './time-arg.js';
 import { summarize } from './summary.js';
-import { writeLines, writeText } from './write-lines.js';
+import { writeBytes, writeLines } from './write-lines.js';
 import { resolveTarget } from './replay-target.js';
 import { ProbeFolder, foldEvents, isFold, type FoldSummary } from './fold.js';
 
@@ -50,9 +50,11 @@ export async function replayCommand(opts: ReplayOptions, out: Writable, source?:
     });
     let n = 0;
     if (opts.format === 'json') {
-      for await (const chunk of win.events) {
+      const w = new JsonLinesWriter();
+      for await (const chunk of win.raw) {
         n += chunk.length;
-        await writeText(out, toJsonLines(chunk));
+        for (const r of chunk) w.add(r);
+        await writeBytes(out, w.take());
       }
       return n;
     }

@@ -6,11 +6,11 @@
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord } from '../formats/records.js';
 import type { DashEvent } from '../formats/schema.js';
-import { eventChunks, resolveContainer } from '../formats/queries.js';
+import { resolveContainer } from '../formats/queries.js';
 import { mergeStreams } from './merge.js';
 import { FormatError } from '../formats/errors.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
-import { decodeRaw, scanEvents } from '../formats/event-scan.js';
+import { decodeRaw, scanEvents, type RawEvent } from '../formats/event-scan.js';
 import { KINDS } from '../formats/schema.js';
 
 export interface WindowQuery {
@@ -23,7 +23,10 @@ export interface WindowQuery {
 
 export interface Window {
   records: ContainerRecord[];
+  /** The window's events, decoded. Iterate this or `raw`, once. */
   events: AsyncIterable<DashEvent[]>;
+  /** The same events as stored, not decoded (JSON Lines are written straight from the bytes). */
+  raw: AsyncIterable<RawEvent[]>;
 }
 
 const GAP_NUM = KINDS.gap.num;
@@ -31,17 +34,20 @@ const GAP_NUM = KINDS.gap.num;
 /**
  * The host's gap events in [from, to). Other host events are skipped by their kind byte, not
  * decoded: a busy host range costs a byte test per event, not a decode (bench/replay-seek.ts).
+ * A value whose kind byte cannot be read is kept, so that decoding it reports the damage.
  */
-async function* hostGaps(kv: KVReader, from: number | undefined, to: number | undefined): AsyncIterable<DashEvent[]> {
+async function* hostGaps(kv: KVReader, from: number | undefined, to: number | undefined): AsyncIterable<RawEvent[]> {
   for await (const raws of scanEvents(kv, timeRange(P_EVENT, '', from, to))) {
-    const gaps: DashEvent[] = [];
-    for (const r of raws) {
-      const kind = r.kindNum;
-      if (kind !== GAP_NUM && kind !== -1) continue;
-      const ev = decodeRaw(r);
-      if (ev.kind === 'gap') gaps.push(ev);
-    }
+    const gaps = raws.filter((r) => r.kindNum === GAP_NUM || r.kindNum === -1);
     if (gaps.length) yield gaps;
+  }
+}
+
+async function* decoded(raw: AsyncIterable<RawEvent[]>): AsyncIterable<DashEvent[]> {
+  for await (const raws of raw) {
+    const evs: DashEvent[] = new Array(raws.length);
+    for (let i = 0; i < raws.length; i++) evs[i] = decodeRaw(raws[i]!);
+    yield evs;
   }
 }
 
@@ -53,7 +59,7 @@ export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> 
   }
   // No container, no window (a bundle whose manifest names none of its records ends here too).
   if (records.length === 0) throw new FormatError('BAD_ARGUMENT', 'nothing to replay: no container given (or none of the bundle\'s containers has a record)');
-  const streams = records.map((r) => eventChunks(kv, r.id, q.from, q.to));
+  const streams = records.map((r) => scanEvents(kv, timeRange(P_EVENT, r.id, q.from, q.to)));
   if (q.hostGaps !== false) {
     // Host gaps matter only while one of the containers existed.
     const from = q.from ?? Math.min(...records.map((r) => r.firstSeen));
@@ -61,5 +67,6 @@ export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> 
     const to = q.to === undefined ? end : end === undefined ? q.to : Math.min(q.to, end);
     streams.push(hostGaps(kv, from, to));
   }
-  return { records, events: mergeStreams(streams) };
+  const raw = mergeStreams(streams);
+  return { records, raw, events: decoded(raw) };
 }

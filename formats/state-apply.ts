@@ -13,9 +13,7 @@ const STATUS_BY_ACTION: Record<string, string> = {
 const CLOSED_TCP = new Set(['CLOSE', 'CLOSED', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT1', 'FIN_WAIT2', 'LAST_ACK', 'CLOSING']);
 
 export function applyEvent(s: ContainerState, ev: DashEvent): void {
-  s.time = ev.time;
-  s.seq = ev.seq;
-  s.events++;
+  applyPosition(s, ev.time, ev.seq);
   switch (ev.kind) {
     case 'lifecycle': if (ev.type === 'container') lifecycle(s, ev); break;
     case 'snapshot': snapshot(s, ev); break;
@@ -32,6 +30,17 @@ export function applyEvent(s: ContainerState, ev: DashEvent): void {
       break;
     default: break; // incident, syscall: shown in the event list, no state
   }
+}
+
+/**
+ * What every event does to the state. It is all a log line does when at least STATE_LIMITS.logs
+ * later log lines follow in the same fold, since those push it out of the state's recent lines:
+ * a fold may apply just this to such a line, without decoding it (recorder/keyframes.ts).
+ */
+export function applyPosition(s: ContainerState, time: number, seq: number): void {
+  s.time = time;
+  s.seq = seq;
+  s.events++;
 }
 
 function num(v: string | undefined): number | undefined {

@@ -20,8 +20,8 @@ import type { KVEntry, KVReader } from '../formats/kv.js';
 import type { DashEvent } from '../formats/schema.js';
 import type { ContainerRecord } from '../formats/records.js';
 import { P_KEYFRAME, cidBytes, timeKey } from '../formats/keys.js';
-import { emptyState, type ContainerState } from '../formats/state.js';
-import { applyEvent } from '../formats/state-apply.js';
+import { STATE_LIMITS, emptyState, type ContainerState } from '../formats/state.js';
+import { applyEvent, applyPosition } from '../formats/state-apply.js';
 import { decodeKeyframe, encodeKeyframe, withdrawnKeyframe } from '../formats/keyframe.js';
 import { atTime, loadState, type Position } from '../formats/state-load.js';
 import type { Observer } from './pipeline.js';
@@ -112,7 +112,7 @@ export class KeyframeWriter {
   #write(t: Track, out: KVEntry[]): void {
     if (t.buf.released === 0) return;
     const state = t.base ? decodeKeyframe(t.base) : emptyState(t.id);
-    t.buf.drain(t.id, (ev) => applyEvent(state, ev));
+    t.buf.drain(t.id, (ev) => applyEvent(state, ev), (time, seq) => applyPosition(state, time, seq), STATE_LIMITS.logs);
     // An own copy, kept as the next base and stored: the packer's output is a view of a buffer
     // shared with what it packs next.
     t.base = Uint8Array.prototype.slice.call(encodeKeyframe(state));

@@ -1,6 +1,6 @@
 /**
  * The keyframe writer's per-container event buffer, holding events as the bytes the pipeline
- * already encoded them to (one arena) and their positions (typed arrays): no object per event.
+ * already encoded them to (in slabs) and their positions (typed arrays): no object per event.
  *
  * Entries go through two stages, in (time, seq) order:
  *   [head, rel)   released: past the lateness window, waiting to be folded into the next keyframe;
@@ -10,11 +10,20 @@
  * fold and die young (bench/memory.ts: objects that lived between events were promoted and kept
  * the old generation growing). An event is decoded from the stored bytes, as replay decodes it,
  * so a keyframe is built from exactly what is stored.
+ *
+ * Bytes go into 64 KiB slabs in arrival order; a slab is let go (or kept as the spare) once every
+ * event in it has been drained. An event inserted out of order moves only its index entries,
+ * never bytes. (One arena repacked in place when full copied the whole window each time, and
+ * an overlapping Buffer.copy clones its source first: most of a repack, bench/log-cpu.ts.)
  */
-import { decodeValue } from '../formats/codec.js';
+import { decodeValueAt, kindNum } from '../formats/codec.js';
+import { kindNumAt } from '../formats/bundle-entries.js';
 import type { DashEvent } from '../formats/schema.js';
 
-const MIN_ARENA = 16 * 1024;
+const LOG = kindNum('log');
+const SLAB = 64 * 1024;
+
+interface Slab { bytes: Buffer; used: number; live: number }
 
 export class ReorderBuffer {
   #time = new Float64Array(64);
@@ -23,11 +32,14 @@ export class ReorderBuffer {
   #len = new Uint32Array(64);
   /** Per entry: 1 when it ends the container (its released entry is the last one used). */
   #end = new Uint8Array(64);
+  /** Per entry: the slab its bytes are in. */
+  #slab: (Slab | undefined)[] = new Array<Slab | undefined>(64);
   #head = 0;
   #rel = 0;
   #count = 0;
-  #bytes: Buffer = Buffer.allocUnsafeSlow(MIN_ARENA);
-  #used = 0;
+  #cur: Slab | undefined;
+  /** One emptied slab kept for the next, so a steady stream does not allocate. */
+  #spare: Slab | undefined;
   /** Position of the last released event (0/0 before any). */
   releasedTime = 0;
   releasedSeq = 0;
@@ -53,19 +65,22 @@ export class ReorderBuffer {
    */
   push(time: number, seq: number, value: Uint8Array, end = false): void {
     if (this.#count === this.#time.length) this.#makeRoom();
-    if (this.#used + value.length > this.#bytes.length) this.#repack(value.length);
+    const slab = this.#room(value.length);
     let i = this.#count;
     while (i > this.#rel && (time < this.#time[i - 1]! || (time === this.#time[i - 1]! && seq < this.#seq[i - 1]!))) i--;
     if (i < this.#count) {
       for (const a of [this.#time, this.#seq, this.#off, this.#len, this.#end]) a.copyWithin(i + 1, i, this.#count);
+      this.#slab.copyWithin(i + 1, i, this.#count);
     }
     this.#time[i] = time;
     this.#seq[i] = seq;
-    this.#off[i] = this.#used;
+    this.#off[i] = slab.used;
     this.#len[i] = value.length;
     this.#end[i] = end ? 1 : 0;
-    this.#bytes.set(value, this.#used);
-    this.#used += value.length;
+    this.#slab[i] = slab;
+    slab.bytes.set(value, slab.used);
+    slab.used += value.length;
+    slab.live++;
     this.#count++;
   }
 
@@ -79,21 +94,55 @@ export class ReorderBuffer {
 
   /**
    * Decodes the released events in order, hands each to `fold`, and drops them. An event is valid
-   * only during its call: a log line is a view of the arena, which later pushes reuse.
+   * only during its call: a log line is a view of a slab, which is reused once drained. Log lines
+   * followed by at least `keepLogs` later ones are not decoded: `skip` gets their position.
    */
-  drain(container: string, fold: (ev: DashEvent) => void): void {
+  drain(container: string, fold: (ev: DashEvent) => void, skip?: (time: number, seq: number) => void, keepLogs = Infinity): void {
+    // Index from which every log line is decoded: the keepLogs-th log line from the end.
+    let from = this.#head;
+    if (skip) {
+      let logs = 0;
+      for (let i = this.#rel - 1; i >= this.#head; i--) {
+        if (kindNumAt(this.#slab[i]!.bytes, this.#off[i]!) === LOG && ++logs === keepLogs) { from = i; break; }
+      }
+    }
     for (let i = this.#head; i < this.#rel; i++) {
+      const slab = this.#slab[i]!;
       const off = this.#off[i]!;
-      fold(decodeValue(this.#bytes.subarray(off, off + this.#len[i]!), this.#time[i]!, this.#seq[i]!, container));
+      if (i < from && kindNumAt(slab.bytes, off) === LOG) skip!(this.#time[i]!, this.#seq[i]!);
+      else fold(decodeValueAt(slab.bytes, off, off + this.#len[i]!, this.#time[i]!, this.#seq[i]!, container));
+      this.#slab[i] = undefined;
+      if (--slab.live === 0 && slab !== this.#cur) {
+        slab.used = 0;
+        this.#spare = slab;
+      }
     }
     this.#head = this.#rel;
-    if (this.#head === this.#count) this.#head = this.#rel = this.#count = this.#used = 0;
+    if (this.#head === this.#count) this.#head = this.#rel = this.#count = 0;
+  }
+
+  /** The slab the next `n` bytes go into. */
+  #room(n: number): Slab {
+    const cur = this.#cur;
+    if (cur && cur.used + n <= cur.bytes.length) return cur;
+    // An emptied current slab starts over; a big value gets a slab of its own size.
+    if (cur && cur.live === 0 && n <= cur.bytes.length) {
+      cur.used = 0;
+      return cur;
+    }
+    let next = this.#spare && n <= this.#spare.bytes.length ? this.#spare : undefined;
+    if (next) this.#spare = undefined;
+    else next = { bytes: Buffer.allocUnsafeSlow(Math.max(SLAB, n)), used: 0, live: 0 };
+    this.#cur = next;
+    return next;
   }
 
   /** Index arrays full: drop drained entries, or grow. */
   #makeRoom(): void {
     if (this.#head * 2 >= this.#count) {
       for (const a of [this.#time, this.#seq, this.#off, this.#len, this.#end]) a.copyWithin(0, this.#head, this.#count);
+      this.#slab.copyWithin(0, this.#head, this.#count);
+      this.#slab.fill(undefined, this.#count - this.#head, this.#count);
       this.#count -= this.#head;
       this.#rel -= this.#head;
       this.#head = 0;
@@ -109,33 +158,6 @@ export class ReorderBuffer {
     this.#off = grow(this.#off, (n) => new Uint32Array(n));
     this.#len = grow(this.#len, (n) => new Uint32Array(n));
     this.#end = grow(this.#end, (n) => new Uint8Array(n));
-  }
-
-  /** Arena full: move the live (released or waiting) events' bytes to its front, in place and in
-   * offset order (so no byte is overwritten before it has moved), growing the arena when they
-   * would fill more than 3/4 of it and shrinking it when they fill less than 1/8. */
-  #repack(need: number): void {
-    const off = this.#off;
-    const live: number[] = [];
-    let bytes = 0;
-    for (let i = this.#head; i < this.#count; i++) {
-      live.push(i);
-      bytes += this.#len[i]!;
-    }
-    live.sort((a, b) => off[a]! - off[b]!);
-    let cap = this.#bytes.length;
-    while (bytes + need > cap * 0.75) cap *= 2;
-    while (cap > MIN_ARENA && bytes + need < cap / 8) cap /= 2;
-    const to = cap === this.#bytes.length ? this.#bytes : Buffer.allocUnsafeSlow(cap);
-    let at = 0;
-    for (const i of live) {
-      const from = off[i]!;
-      const len = this.#len[i]!;
-      if (to !== this.#bytes || from !== at) this.#bytes.copy(to, at, from, from + len);
-      off[i] = at;
-      at += len;
-    }
-    this.#bytes = to;
-    this.#used = at;
+    this.#slab.length = this.#time.length;
   }
 }

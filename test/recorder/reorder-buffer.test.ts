@@ -23,9 +23,9 @@ function drainLines(buf: ReorderBuffer, out: DashEvent[]): void {
 /**
  * Pushes 20,000 log events whose times jitter backwards by up to `jitter`, releasing those at least
  * `lag` old after each push and draining the released ones every third push (released events
- * stay in the arena until drained), and checks what comes out against a plain sort. Lines vary in
- * size and carry their seq, so a repack that overwrote bytes before moving them shows; now and then
- * a 200 kB line makes the arena grow (and shrink again later).
+ * stay in their slab until drained), and checks what comes out against a plain sort. Lines vary in
+ * size and carry their seq, so a slab reused while still holding an undrained event shows; now
+ * and then a 200 kB line takes a slab of its own.
  */
 function run(jitter: number, lag: number): void {
   const r = rng(7);
@@ -56,7 +56,7 @@ function run(jitter: number, lag: number): void {
   expect(buf.waiting).toBe(waiting.length);
   expect(out.length).toBe(expected.length);
   expect(out.map((e) => [e.time, e.seq])).toEqual(expected.map((e) => [e.time, e.seq]));
-  // Compared after everything ran: an event handed out earlier must not change as the arena is reused.
+  // Compared after everything ran: an event handed out earlier must not change as slabs are reused.
   const lines = (evs: DashEvent[]): string[] => evs.map((e) => Buffer.from((e as { line: Uint8Array }).line).toString());
   expect(lines(out)).toEqual(lines(expected));
 }
@@ -65,9 +65,9 @@ const logEvent = (time: number, seq: number, size: number): DashEvent =>
   ({ kind: 'log', source: 'docker', container: CID, time, seq, stream: 'stdout', line: Buffer.from(`${seq}:${'x'.repeat(size)}`) }) as DashEvent;
 
 describe('ReorderBuffer', () => {
-  it('repacks in place when the waiting bytes overlap where they move to, arrived in reverse time order', () => {
+  it('gives back events that arrived in reverse time order, across a slab whose early events were drained', () => {
     const buf = new ReorderBuffer();
-    // 5 kB of early events, released: dead bytes at the front of the 16 kB arena.
+    // 5 kB of early events, released and drained: dead bytes at the front of the slab.
     for (let i = 0; i < 50; i++) buf.push(i, i, encodeValue(logEvent(i, i, 90)));
     buf.push(10_000, 100, encodeValue(logEvent(10_000, 100, 90)));
     for (let i = 0; i < 50; i++) buf.release();
@@ -75,7 +75,6 @@ describe('ReorderBuffer', () => {
     drainLines(buf, early);
     expect(early.map((e) => e.seq)).toEqual([...Array(50).keys()]);
     // ~10 kB waiting, each earlier than the one before: time order is the reverse of arrival order.
-    // The push that fills the arena repacks in place; the waiting bytes overlap their new places.
     const pushed = [logEvent(10_000, 100, 90)];
     for (let k = 1; k <= 110; k++) {
       const ev = logEvent(10_000 - k, 100 + k, 90);

@@ -74,6 +74,17 @@ describe('state from a keyframe equals state from the start', () => {
     }
   });
 
+  it('holds when a keyframe folds more log lines than the state keeps (those are not decoded)', async () => {
+    // About 220 log lines per 1,000-event keyframe, against the 50 the state keeps.
+    const { kv, writer } = await fixtureStore({ count: 8000, seed: 13 }, { everyEvents: 1000, latenessMicros: 1_000_000 }, await tempDir());
+    open.push(kv);
+    expect(writer.stats.keyframes).toBeGreaterThan(5);
+    const kfs = await keysOf(kv, P_KEYFRAME, CID_A);
+    let used = 0;
+    for (const kf of kfs) if (await sameState(kv, CID_A, kf.pos)) used++;
+    expect(used).toBe(kfs.length);
+  });
+
   it('stays exact when events arrive later than the reorder window (keyframes after them are withdrawn)', async () => {
     const { kv, writer } = await fixtureStore({ count: 5000, seed: 11, veryLate: 2 }, { everyEvents: 100, latenessMicros: 500_000 }, await tempDir());
     open.push(kv);

@@ -3,13 +3,17 @@
  * or `stop()` is called. Lines go to the sink as `log` events stamped with the engine's time.
  */
 import type Docker from 'dockerode';
+import { connect } from 'node:net';
 import type { Sink } from '../source.js';
+import { HttpResponseDecoder } from './http-response.js';
 import type { Logger } from '../logger.js';
 import { LogFramer } from './log-framer.js';
 import { nowMicros } from '../../formats/time.js';
 
 export interface LogFollowOptions {
   tty: boolean;
+  /** Read through dockerode even on a unix socket (tests of that path; tcp and TLS always use it). */
+  viaDockerode?: boolean;
   maxLine: number;
   /** Engine time (µs) to follow from. */
   since: number;
@@ -87,19 +91,92 @@ export class LogFollower {
       sink.emit({ kind: 'log', source: 'docker', container: this.id, time: t, stream: l.stream, line: l.line, engineTime: l.engineTime, truncated: l.truncated });
     });
     try {
-      const stream = (await docker.getContainer(this.id).logs({
-        follow: true, stdout: true, stderr: true, timestamps: true, since, abortSignal: this.#abort.signal,
-      })) as NodeJS.ReadableStream;
-      await new Promise<void>((resolve, reject) => {
-        stream.on('data', (c: Buffer) => framer.push(c));
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', reject);
-      });
+      const modem = docker.modem as unknown as EngineModem;
+      if (modem.socketPath && !opts.viaDockerode) {
+        const socket = await modem.getSocketPath();
+        const path = `${modem.version ? `/${modem.version}` : ''}/containers/${this.id}/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=${since}`;
+        await followRaw(socket, path, modem.headers ?? {}, this.#abort.signal, (b) => framer.push(b));
+      } else {
+        const stream = (await docker.getContainer(this.id).logs({
+          follow: true, stdout: true, stderr: true, timestamps: true, since, abortSignal: this.#abort.signal,
+        })) as NodeJS.ReadableStream;
+        await new Promise<void>((resolve, reject) => {
+          // An own copy of each read: the framer keeps views of what it is given.
+          stream.on('data', (c: Buffer) => framer.push(Buffer.from(c)));
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', reject);
+        });
+      }
     } catch (err) {
       if (!this.#abort.signal.aborted) log.warn(`logs of ${this.id.slice(0, 12)}: ${(err as Error).message}`);
     } finally {
       framer.end();
     }
   }
+}
+
+/** What the follower uses of docker-modem's connection settings. */
+interface EngineModem {
+  socketPath?: unknown;
+  getSocketPath(): Promise<string>;
+  version?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * GET `path` on the engine's unix socket and hand the body to `body`, one buffer per socket read
+ * (http-response.ts says why). Resolves when the stream ends, is aborted, or the connection drops
+ * (the engine went away: the source reconnects and follows again); rejects on an error status or
+ * a response it cannot read.
+ */
+function followRaw(socketPath: string, path: string, headers: Record<string, string>, signal: AbortSignal, body: (b: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return resolve();
+    const sock = connect(socketPath);
+    let status = 0;
+    const errorBody: Buffer[] = [];
+    let failed: Error | undefined;
+    const dec = new HttpResponseDecoder({
+      head: (h) => { status = h.status; },
+      body: (b) => {
+        if (status === 200) body(b);
+        else if (errorBody.length < 16) errorBody.push(b);
+      },
+      end: () => sock.end(),
+    });
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    sock.once('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: dashcam\r\n${extra}\r\n`));
+    sock.on('data', (c: Buffer) => {
+      try {
+        dec.push(c);
+      } catch (err) {
+        failed = err as Error;
+        sock.destroy();
+      }
+    });
+    sock.on('error', (err) => { failed ??= err; });
+    const onAbort = (): void => void sock.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) return resolve();
+      if (failed && status === 0) return reject(failed);
+      if (status !== 200 && status !== 0) return reject(new Error(`(HTTP code ${status}) ${engineMessage(Buffer.concat(errorBody))}`));
+      if (failed) return reject(failed);
+      resolve();
+    });
+  });
+}
+
+/** The engine's error text: `{"message": "..."}`, else the body itself. */
+function engineMessage(b: Buffer): string {
+  const text = b.toString('utf8').slice(0, 500);
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === 'string') return m;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return text.trim();
 }

@@ -9,6 +9,9 @@
  *
  * Every message starts with the engine's RFC 3339 nano timestamp and a space. Lines longer than
  * `maxLine` bytes are cut there; the rest is counted (not buffered) and reported as `truncated`.
+ *
+ * Lines are views of the chunks pushed, not copies: the caller hands over chunks it never reuses
+ * (log-follower.ts), and the pipeline encodes a line as soon as it is emitted.
  */
 import { StampParser } from '../../formats/time.js';
 
@@ -20,13 +23,14 @@ export interface LogLine {
 }
 
 interface Partial { parts: Buffer[]; size: number; total: number; engineTime?: number }
+const EMPTY = Buffer.alloc(0);
 
 export class LogFramer {
   readonly #tty: boolean;
   readonly #maxLine: number;
   readonly #onLine: (l: LogLine) => void;
   readonly #stamps = new StampParser();
-  #buf: Buffer = Buffer.alloc(0);
+  #buf: Buffer = EMPTY;
   readonly #partial: Record<'stdout' | 'stderr', Partial | undefined> = { stdout: undefined, stderr: undefined };
 
   constructor(opts: { tty: boolean; maxLine: number }, onLine: (l: LogLine) => void) {
@@ -47,7 +51,7 @@ export class LogFramer {
       off += 8 + size;
       this.#message(kind === 2 ? 'stderr' : 'stdout', payload);
     }
-    this.#buf = off === this.#buf.length ? Buffer.alloc(0) : Buffer.from(this.#buf.subarray(off));
+    this.#buf = off === this.#buf.length ? EMPTY : this.#buf.subarray(off);
   }
 
   #pushRaw(chunk: Buffer): void {
@@ -68,6 +72,12 @@ export class LogFramer {
       const sp = payload.indexOf(32);
       const ts = sp > 0 && sp < 40 ? this.#stamps.parse(payload, 0, sp) : undefined;
       if (ts !== undefined) body = payload.subarray(sp + 1);
+      // The usual message: a whole line in one frame, within the bound.
+      const n = body.length;
+      if (!p && n > 0 && body[n - 1] === 10 && n - 1 <= this.#maxLine && !(this.#tty && n > 1 && body[n - 2] === 13)) {
+        this.#onLine({ stream, line: body.subarray(0, n - 1), engineTime: ts });
+        return;
+      }
       p = { parts: [], size: 0, total: 0, engineTime: ts };
       this.#partial[stream] = p;
     } else if (!this.#tty) {
@@ -81,7 +91,7 @@ export class LogFramer {
     const room = this.#maxLine - p.size;
     if (room > 0) {
       const take = body.length <= room ? body : body.subarray(0, room);
-      p.parts.push(Buffer.from(take)); // copy: the stream's chunk buffer is reused
+      p.parts.push(take);
       p.size += take.length;
     }
     if (ends) this.#emit(stream);

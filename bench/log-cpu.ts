@@ -88,6 +88,10 @@ async function recorderPhase(image: string, dir: string, run: number): Promise<P
     const t0 = performance.now();
     fd = trigger(fifo);
     await until('the recorder to store the last line', async () => {
+      // The container record (one key, written with every batch) says when all lines may be in;
+      // only then read the last lines. Reading them on every poll cost the recorder about 0.1 s
+      // per run serving the bench (a reverse read looks SPAN_MAX back through the storm's blocks).
+      if (((await getContainer(remote, id))?.events ?? 0) < LINES) return false;
       for await (const evs of readEvents(remote, { ...timeRange(P_EVENT, id), reverse: true, limit: 20 })) {
         for (const ev of evs) {
           if (ev.kind === 'log' && Buffer.from(ev.line.subarray(0, 6)).equals(LAST)) return true;

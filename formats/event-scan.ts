@@ -12,7 +12,7 @@
  * Entries rarely overlap (only for events that arrived late), and then only a few, so the queue
  * is mostly one entry's events passing straight through.
  */
-import type { KVReader } from './kv.js';
+import type { KVEntry, KVReader } from './kv.js';
 import type { DashEvent } from './schema.js';
 import { FormatError } from './errors.js';
 import { EVENT_KEY_BYTES, P_EVENT, cidFromBytes, timeKey } from './keys.js';
@@ -63,6 +63,33 @@ export interface EventRange {
 }
 
 const CHUNK = 1024;
+/** A read with a limit below this goes in pages of entries (growing 4x), not one open-ended read. */
+const PAGED_BELOW = 4096;
+const FIRST_PAGE = 16;
+
+/**
+ * The entries of [gte, lt), in chunks. A limited read (a step, a probe, the last lines of a log)
+ * needs a few entries beyond its events (those SPAN_MAX back that may overlap), but an open-ended
+ * read fetches a read-ahead chunk of 256 KiB, over the query socket too: pages of 16, 64, 256...
+ * entries read about as much as needed.
+ */
+async function* entries(kv: KVReader, gte: Uint8Array, lt: Uint8Array, reverse: boolean, paged: boolean): AsyncIterable<KVEntry[]> {
+  if (!paged) return yield* kv.chunks({ gte, lt, reverse });
+  for (let page = FIRST_PAGE; ; page *= 4) {
+    let n = 0;
+    let last: Uint8Array | undefined;
+    for await (const chunk of kv.chunks({ gte, lt, reverse, limit: page })) {
+      n += chunk.length;
+      if (chunk.length) last = chunk[chunk.length - 1]![0];
+      yield chunk;
+    }
+    if (n < page || !last) return;
+    // The next page starts just past the last key read (keys are bytewise ordered).
+    if (reverse) lt = last;
+    else gte = Buffer.concat([last, ZERO]);
+  }
+}
+const ZERO = Buffer.from([0]);
 const earlier = (a: RawEvent, b: RawEvent): boolean => a.time < b.time || (a.time === b.time && a.seq < b.seq);
 
 /** Pending events, sorted in output order, with a read index. */
@@ -136,7 +163,7 @@ export async function* scanEvents(kv: KVReader, range: EventRange): AsyncIterabl
     if (inRange(t, s)) batch.push(new RawEvent(container, t, s, buf, off, end));
   };
   let out: RawEvent[] = [];
-  for await (const chunk of kv.chunks({ gte: from, lt: range.lt, reverse })) {
+  for await (const chunk of entries(kv, from, range.lt, reverse, left < PAGED_BELOW)) {
     for (const [k, v] of chunk) {
       const kt = keyTime(k);
       const ks = keySeq(k);

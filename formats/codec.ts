@@ -10,13 +10,31 @@ import { KINDS, KIND_BY_NUM, SOURCES, SOURCE_NUM, type DashEvent, type Kind, typ
 import { badEventField } from './value-check.js';
 
 // Plain msgpack (no msgpackr records), so any msgpack reader can decode a bundle's parts;
-// Uint8Array round-trips as bin. Two packers with the same options: msgpackr packs into a shared
-// buffer that grows to four times the largest value it has packed and hands out views of it, so
-// one packer for events and keyframes (~50 kB) made every small event value pin a large buffer
-// (bench/memory.ts: ~20 MB more array buffers waiting for a full GC). Events get their own.
+// Uint8Array round-trips as bin.
 const OPTIONS = { useRecords: false, moreTypes: false, mapsAsObjects: true, variableMapSize: true } as const;
 const packr = new Packr(OPTIONS);
-const recordPackr = new Packr(OPTIONS);
+
+/**
+ * msgpackr packs every value, whatever Packr packs it, into one module-wide buffer and hands out
+ * views of it; the buffer grows to four times the largest value packed and is then replaced at
+ * that size whenever it fills. Packed that way, one 185 kB keyframe made every later event value
+ * a view pinning a 740 kB buffer, and the recorder allocated one about every 0.2 s at 50,000
+ * events/s: malloc's arena grew 7 -> 35-50 MB (bench/memory.ts, /proc smaps). Large values go
+ * through packLarge instead: into a scratch buffer of ours, then copied out once, after which
+ * msgpackr gets a fresh small buffer. Views of earlier buffers stay valid: nothing writes to them again.
+ */
+let scratch: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
+const FRESH = 16 * 1024;
+
+/** Packs `v` and hands its bytes (valid during the call only) to `use`. */
+export function packLarge<T>(v: unknown, use: (bytes: Buffer) => T): T {
+  packr.useBuffer(scratch);
+  const view = packr.pack(v);
+  // msgpackr moved to a bigger buffer of its own for this value: keep that one as the scratch.
+  if (view.buffer !== scratch.buffer) scratch = Buffer.from(view.buffer);
+  packr.useBuffer(Buffer.allocUnsafeSlow(FRESH));
+  return use(view);
+}
 
 const LOG_NUM = KINDS.log.num;
 const ENGINE_TIME_AT = KINDS.log.fields.indexOf('engineTime');
@@ -155,9 +173,9 @@ export function decodeValueAt(buf: Uint8Array, off: number, end: number, time: n
   return ev as unknown as DashEvent;
 }
 
-/** Generic msgpack for records (containers, incidents, meta, keyframes). */
+/** Generic msgpack for records (containers, incidents, meta); large ones go through packLarge. */
 export function pack(v: unknown): Buffer {
-  return recordPackr.pack(v);
+  return packr.pack(v);
 }
 export function unpack<T>(b: Uint8Array, what: string): T {
   try {

@@ -10,7 +10,7 @@
  * reader's is not used: it holds another reducer's answer. `events < 0` marks a keyframe the
  * recorder withdrew (an event arrived later than it could fold in order).
  */
-import { pack, unpack } from './codec.js';
+import { pack, packLarge, unpack } from './codec.js';
 import { FormatError } from './errors.js';
 import { KINDS } from './schema.js';
 import { STATE_VERSION, emptyState, type ContainerState } from './state.js';
@@ -64,8 +64,20 @@ export function encodeKeyframe(s: ContainerState): Buffer {
     stats: rows(s.stats, STATS_FIELDS),
     lastGap: s.lastGap ? toRow(s.lastGap, GAP_FIELDS) : undefined,
   };
-  return pack([KEYFRAME_FORMAT, STATE_VERSION, s.events, pack(toRow(body, STATE_FIELDS))]);
+  // The bytes of pack([KEYFRAME_FORMAT, STATE_VERSION, events, pack(row)]), in one buffer of the
+  // keyframe's own, with the body packed through packLarge (codec.ts says why).
+  return packLarge(toRow(body, STATE_FIELDS), (b) => {
+    const head = pack([KEYFRAME_FORMAT, STATE_VERSION, s.events, EMPTY]); // ends with bin8 of length 0
+    const n = b.length;
+    const bin = n < 0x100 ? [0xc4, n] : n < 0x10000 ? [0xc5, n >>> 8, n & 0xff] : [0xc6, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+    const out = Buffer.allocUnsafeSlow(head.length - 2 + bin.length + n);
+    head.copy(out, 0, 0, head.length - 2);
+    out.set(bin, head.length - 2);
+    b.copy(out, head.length - 2 + bin.length);
+    return out;
+  });
 }
+const EMPTY = new Uint8Array(0);
 
 /** The marker that withdraws a keyframe. */
 export function withdrawnKeyframe(): Buffer {

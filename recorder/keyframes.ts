@@ -73,8 +73,7 @@ export class KeyframeWriter {
     const t = state?.time ?? 0;
     buf.releasedTime = t;
     buf.releasedSeq = state?.seq ?? 0;
-    // An own copy: the packer's output shares its buffer with everything packed after it.
-    const base = state && state.events > 0 ? Uint8Array.prototype.slice.call(encodeKeyframe(state)) : undefined;
+    const base = state && state.events > 0 ? encodeKeyframe(state) : undefined;
     return { id, cid: cidBytes(id), base, buf, maxTime: t, lastKfTime: t, written: [] };
   }
 
@@ -113,9 +112,8 @@ export class KeyframeWriter {
     if (t.buf.released === 0) return;
     const state = t.base ? decodeKeyframe(t.base) : emptyState(t.id);
     t.buf.drain(t.id, (ev) => applyEvent(state, ev), (time, seq) => applyPosition(state, time, seq), STATE_LIMITS.logs);
-    // An own copy, kept as the next base and stored: the packer's output is a view of a buffer
-    // shared with what it packs next.
-    t.base = Uint8Array.prototype.slice.call(encodeKeyframe(state));
+    // A buffer of its own (formats/keyframe.ts), kept as the next base and stored.
+    t.base = encodeKeyframe(state);
     out.push([timeKey(P_KEYFRAME, t.cid, state.time, state.seq), t.base]);
     this.stats.keyframes++;
     t.lastKfTime = state.time;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeKeyframe, decodeKeyframeHeader, encodeKeyframe, withdrawnKeyframe, KEYFRAME_FORMAT } from '../../formats/keyframe.js';
 import { emptyState, STATE_VERSION } from '../../formats/state.js';
 import { applyEvent } from '../../formats/state-apply.js';
-import { pack } from '../../formats/codec.js';
+import { decodeValue, encodeValue, pack } from '../../formats/codec.js';
 import { fixtureEvents } from '../replay/fixture-events.js';
 import type { DashEvent } from '../../formats/schema.js';
 import { stateJson } from '../../replay/state-json.js';
@@ -18,6 +18,34 @@ describe('keyframe codec', () => {
     expect(encodeKeyframe(back).equals(encodeKeyframe(s))).toBe(true);
     expect([...back.livePid]).toEqual([...s.livePid]);
     expect(s.procs.size).toBeGreaterThan(10);
+  });
+
+  it('writes the bytes of pack([format, version, events, pack(body)]) for small, medium and large bodies', () => {
+    for (const [count, text] of [[0, 0], [40, 0], [3000, 0], [3000, 70_000]] as const) {
+      const s = emptyState('a1'.repeat(32));
+      let seq = 0;
+      for (const e of fixtureEvents({ count, seed: 9, jitterMicros: 0 })) applyEvent(s, { ...e, seq: ++seq, time: e.time ?? 0 } as DashEvent);
+      if (text) s.logs.push({ time: 1, seq: 1, stream: 'stdout', text: 'x'.repeat(text) });
+      const v = encodeKeyframe(s);
+      const h = decodeKeyframeHeader(v);
+      expect(Buffer.from(pack([h.format, h.stateVersion, h.events, h.body])).equals(v)).toBe(true);
+      expect(stateJson(decodeKeyframe(v))).toEqual(stateJson(s));
+    }
+  });
+
+  it('leaves event values packed before and after it intact, and msgpackr\'s shared buffer small', () => {
+    const ev = (i: number): DashEvent => ({ kind: 'exit', source: 'ebpf', container: 'b2'.repeat(32), time: 1, seq: i, pid: i, comm: `c${i}` }) as DashEvent;
+    const before = Array.from({ length: 300 }, (_, i) => encodeValue(ev(i)));
+    const copies = before.map((b) => Buffer.from(b));
+    const s = emptyState('a1'.repeat(32));
+    s.logs.push({ time: 1, seq: 1, stream: 'stdout', text: 'x'.repeat(200_000) });
+    const kf = encodeKeyframe(s);
+    expect(kf.length).toBeGreaterThan(200_000);
+    const after = encodeValue(ev(999));
+    for (const [i, b] of before.entries()) expect(Buffer.from(b)).toEqual(copies[i]);
+    // The next event value is not a view of a buffer sized for the keyframe.
+    expect(after.buffer.byteLength).toBeLessThan(64 * 1024);
+    expect(decodeValue(after, 1, 999, 'b2'.repeat(32))).toMatchObject({ pid: 999 });
   });
 
   it('has a cheap header: format, state version, event count', () => {

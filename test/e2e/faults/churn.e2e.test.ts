@@ -8,7 +8,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/temp-store.js';
-import { IMAGE, LABEL, docker, removeTestContainers, uniqueName } from '../../helpers/engine.js';
+import { IMAGE, LABEL, removeTestContainers, uniqueName } from '../../helpers/engine.js';
+import { dockerFromEnv } from '../../../recorder/docker/docker-source.js';
 import { cli, replayJson, startRecorder, until } from '../../helpers/recorder.js';
 
 const COUNT = Number(process.env.DASHCAM_CHURN_COUNT ?? 500);
@@ -41,11 +42,18 @@ describe('container churn (real engine)', () => {
       const heap0 = await settledHeap();
       const prefix = uniqueName('churn');
       const t0 = Date.now();
+      // Through the Engine API: three docker CLI processes per batch cost about 15% more of the
+      // engine-bound minutes this takes (0.50 against 0.43 s per container, measured alone).
+      const api = dockerFromEnv();
+      const [labelKey, labelValue] = LABEL.split('=') as [string, string];
       for (let b = 0; b < COUNT; b += BATCH) {
-        const ids = await Promise.all(Array.from({ length: BATCH }, (_, j) => b + j).map((i) =>
-          docker('run', '-d', '--label', LABEL, '--name', `${prefix}-${i}`, IMAGE, 'sh', '-c', `exit ${i % 7}`)));
-        await docker('wait', ...ids);
-        await docker('rm', ...ids);
+        const batch = await Promise.all(Array.from({ length: BATCH }, (_, j) => b + j).map(async (i) => {
+          const c = await api.createContainer({ Image: IMAGE, name: `${prefix}-${i}`, Cmd: ['sh', '-c', `exit ${i % 7}`], Labels: { [labelKey]: labelValue } });
+          await c.start();
+          return c;
+        }));
+        await Promise.all(batch.map((c) => c.wait()));
+        await Promise.all(batch.map((c) => c.remove()));
       }
       const churnMs = Date.now() - t0;
 

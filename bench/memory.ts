@@ -13,6 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { KeyframeWriter } from '../recorder/keyframes.js';
+import { encodeValue } from '../formats/codec.js';
+import type { KVEntry } from '../formats/kv.js';
+import type { DashEvent } from '../formats/schema.js';
 import { appendResult, median } from './report.js';
 import { cpuTimes, loadNote, rssBytes } from './proc-cpu.js';
 
@@ -57,6 +63,36 @@ const kept = (r: Run): boolean => r.end.written >= r.end.emitted && r.end.lost =
 const summary = (r: Run): string =>
   `${r.steady.toFixed(0)} MB (max ${r.max.toFixed(0)} MB); paced at ${Math.round(r.end.emitted / r.end.paceSecs).toLocaleString('en')} events/s, ${r.end.written.toLocaleString('en')} of ${r.end.emitted.toLocaleString('en')} written${r.end.lost ? `, ${r.end.lost} lost` : ''}; ${r.cpu.toFixed(1)} CPU-s`;
 
+/**
+ * A host of `n` quiet containers: one event each, then the keyframe writer's sweep releases them.
+ * Returns the buffer bytes (MiB) the writer still holds, with the keyframes it wrote let go.
+ */
+async function quietHost(n: number): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // The backing stores of dead buffers are freed after the collection, off the main thread.
+  const settled = async (): Promise<number> => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return process.memoryUsage().arrayBuffers;
+  };
+  const before = await settled();
+  const w = new KeyframeWriter();
+  let out: KVEntry[] = [];
+  const t0 = Date.now() * 1000;
+  for (let i = 0; i < n; i++) {
+    const ev = { kind: 'exec', source: 'ebpf', container: i.toString(16).padStart(64, '0'), time: t0 + i, seq: i + 1, pid: 10, ppid: 1, uid: 0, exe: '/bin/sh', argv: ['sh', '-c', 'true'], cwd: '/', comm: 'sh' } as DashEvent;
+    w.observe(ev, out, encodeValue(ev));
+  }
+  w.sweep(out, t0 + 30_000_000);
+  out = [];
+  const held = (await settled()) - before;
+  if (w.footprint().keyframeTracks !== n) throw new Error('quiet host: tracks lost');
+  return held / MB;
+}
+
 async function main(): Promise<void> {
   const rate = Number(process.argv[2] ?? 50_000);
   const secs = Number(process.argv[3] ?? 60);
@@ -64,6 +100,7 @@ async function main(): Promise<void> {
   const full = await runChild(rate, secs, 2000);
   const bare = await runChild(rate, secs, 0);
   loads.push(loadNote());
+  const quiet = await quietHost(1000);
   const mbs = (r: Run): string => r.samples.map((s) => Math.round(s / MB)).join(' ');
   appendResult('recorder memory (bench/memory.ts)', [
     {
@@ -76,6 +113,12 @@ async function main(): Promise<void> {
       what: 'baseline: the same recorder without its keyframe writer, same run',
       budget: 'n/a (reference)',
       measured: summary(bare),
+      met: undefined,
+    },
+    {
+      what: 'keyframe writer on a host of 1,000 quiet containers (one event each, then released): buffer memory it holds',
+      budget: 'n/a (reference)',
+      measured: `${quiet.toFixed(1)} MiB`,
       met: undefined,
     },
   ], `The whole recorder (store, pipeline, keyframe writer, incident engine, retention timer, query socket) in a child process with no capture source, fed bench/synthetic.ts events (kernel activity, logs, stats over 8 containers) paced in 5 ms ticks; CPU-s is the child's user + system time until pacing ends (all threads: GC, LevelDB). RSS samples (MB, 1 s apart), full recorder: ${mbs(full)}; without keyframes: ${mbs(bare)}. Machine ${loads.join(' before, ')} after.`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReorderBuffer } from '../../recorder/reorder-buffer.js';
+import { ReorderBuffer, pooledSlabs } from '../../recorder/reorder-buffer.js';
 import { encodeValue } from '../../formats/codec.js';
 import type { DashEvent } from '../../formats/schema.js';
 
@@ -90,4 +90,35 @@ describe('ReorderBuffer', () => {
 
   it('gives back every event once, decoded, in (time, seq) order, with few events waiting', () => run(50, 60));
   it('does so with thousands of events waiting, far out of order', () => run(2500, 3000));
+
+  it('holds no slab once drained empty, and buffers sharing the slab pool keep each other\'s bytes', () => {
+    const r = rng(11);
+    const bufs = [new ReorderBuffer(), new ReorderBuffer(), new ReorderBuffer()];
+    const got: string[][] = bufs.map(() => []);
+    const want: string[][] = bufs.map(() => []);
+    const lines = (evs: DashEvent[]): string[] => evs.map((e) => Buffer.from((e as { line: Uint8Array }).line).toString());
+    const drain = (i: number): void => {
+      const evs: DashEvent[] = [];
+      drainLines(bufs[i]!, evs);
+      got[i]!.push(...lines(evs));
+    };
+    // Each buffer is drained empty in turn while the others hold undrained bytes: the slabs it
+    // hands back are taken by the others, so a slab reused too early shows as a wrong line.
+    for (let step = 0; step < 30_000; step++) {
+      const i = step % 3;
+      const ev = logEvent(step, step + 1, Math.floor(r() * 400));
+      bufs[i]!.push(ev.time, ev.seq, encodeValue(ev));
+      want[i]!.push(...lines([ev]));
+      bufs[i]!.release();
+      if (step % 1000 === 999) {
+        const j = (step / 1000) % 3 | 0;
+        drain(j);
+        expect(bufs[j]!.holdsSlab).toBe(false);
+      }
+    }
+    bufs.forEach((_, i) => drain(i));
+    expect(got).toEqual(want);
+    expect(bufs.map((b) => b.holdsSlab)).toEqual([false, false, false]);
+    expect(pooledSlabs()).toBeGreaterThan(0);
+  });
 });

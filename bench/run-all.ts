@@ -2,7 +2,8 @@
  * `npm run bench`: every scenario in bench/, one after the other, each in its own process (so
  * one's memory and JIT state never colour the next, and each stays runnable alone as
  * `node dist/bench/<name>.js`). Brings the private engine up first when DOCKER_HOST is not set.
- * docs/benchmarks.md is started afresh so it holds exactly this run (--append keeps old runs).
+ * A full run starts docs/benchmarks.md afresh so it holds exactly this run; named scenarios
+ * replace their own sections and keep the rest (--append keeps old runs instead: report.ts).
  *
  *   node dist/bench/run-all.js [--append] [name ...]
  */
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')} (have: ${all.join(', ')})`);
   const list = asked.length ? all.filter((n) => asked.includes(n)) : all;
   if (list.some((n) => NEEDS_ENGINE.has(n))) ensureEngine();
-  if (!append && existsSync(DOC)) rmSync(DOC);
+  if (!append && !asked.length && existsSync(DOC)) rmSync(DOC);
+  if (append) process.env.DASHCAM_BENCH_APPEND = '1';
 
   const t0 = performance.now();
   const summary: string[] = [];

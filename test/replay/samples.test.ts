@@ -7,7 +7,9 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/recorder.js';
 import { verifyBundleFile } from '../../replay/verify-command.js';
 import { openBundleKV } from '../../replay/bundle-kv.js';
 import { replayCommand } from '../../replay/replay-command.js';
@@ -48,4 +50,16 @@ describe('sample bundles', () => {
       expect(bundle.manifest.counts.events).toBeGreaterThan(0);
     });
   }
+
+  it('end quietly when the reader closes the pipe first (`| head`)', async () => {
+    for (const format of ['json', 'text']) {
+      const child = spawn(process.execPath, [CLI, 'replay', '--bundle', join(DIR, 'suspicious-shell.dcb'), '--format', format], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Closed before anything is written: the first write fails with EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+      expect({ format, code, stderr }).toEqual({ format, code: 0, stderr: '' });
+    }
+  });
 });

@@ -27,27 +27,6 @@ export function packEntries(entries: readonly KVEntry[]): Buffer {
   return out;
 }
 
-/**
- * The kind number of an encoded event value without decoding it: values are msgpack arrays whose
- * first element is the kind number (codec.ts). Returns -1 when the value is not shaped like that.
- */
-export function kindNumOfValue(v: Uint8Array): number {
-  return kindNumAt(v, 0);
-}
-
-/** kindNumOfValue() of the value starting at buf[off] (an event inside a block). */
-export function kindNumAt(buf: Uint8Array, off: number): number {
-  const b0 = buf[off];
-  if (b0 === undefined) return -1;
-  let at: number;
-  if (b0 >= 0x90 && b0 <= 0x9f) at = off + 1;
-  else if (b0 === 0xdc) at = off + 3;
-  else if (b0 === 0xdd) at = off + 5;
-  else return -1;
-  const n = buf[at];
-  return n !== undefined && n < 0x80 ? n : -1;
-}
-
 export interface EntryIndex {
   /** Offset of each entry's key in the buffer; its length is the u32 just before it. */
   keyAt: Uint32Array;

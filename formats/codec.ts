@@ -36,6 +36,22 @@ export function packLarge<T>(v: unknown, use: (bytes: Buffer) => T): T {
   return use(view);
 }
 
+/**
+ * The kind number of the encoded event value at buf[off], without decoding it: values are msgpack
+ * arrays whose first element is the kind number. Returns -1 when the value is not shaped like that.
+ */
+export function kindNumAt(buf: Uint8Array, off: number): number {
+  const b0 = buf[off];
+  if (b0 === undefined) return -1;
+  let at: number;
+  if (b0 >= 0x90 && b0 <= 0x9f) at = off + 1;
+  else if (b0 === 0xdc) at = off + 3;
+  else if (b0 === 0xdd) at = off + 5;
+  else return -1;
+  const n = buf[at];
+  return n !== undefined && n < 0x80 ? n : -1;
+}
+
 const LOG_NUM = KINDS.log.num;
 const ENGINE_TIME_AT = KINDS.log.fields.indexOf('engineTime');
 
@@ -70,7 +86,8 @@ let at = 0;
 /** End of the value being decoded (values may lie inside a larger buffer: a block). */
 let lim = 0;
 
-const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+/** The big-endian u32 at b[at] (no bounds check). */
+export const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 function fastString(b: Uint8Array, len: number): string | typeof NO {
   const end = at + len;

@@ -20,6 +20,7 @@
  * way. A FORMAT_VERSION 1 store holds only one-event entries, which read the same.
  */
 import { FormatError } from './errors.js';
+import { u32 } from './codec.js';
 import { EVENT_KEY_BYTES, P_EVENT, timeKey } from './keys.js';
 import type { KVEntry } from './kv.js';
 
@@ -170,8 +171,7 @@ export function entryCount(v: Uint8Array): number {
 /** Called with each event of an entry, in order: its position and where its value lies in `buf`. */
 export type EventVisitor = (time: number, seq: number, buf: Uint8Array, off: number, end: number) => void;
 
-const keyU64 = (k: Uint8Array, at: number): number =>
-  (((k[at]! << 24) | (k[at + 1]! << 16) | (k[at + 2]! << 8) | k[at + 3]!) >>> 0) * TWO32 + ((((k[at + 4]! << 24) | (k[at + 5]! << 16) | (k[at + 6]! << 8) | k[at + 7]!) >>> 0));
+const keyU64 = (k: Uint8Array, at: number): number => u32(k, at) * TWO32 + u32(k, at + 4);
 /** Time and seq of an event key (no checks; the caller checked its length). */
 export const keyTime = (k: Uint8Array): number => keyU64(k, 33);
 export const keySeq = (k: Uint8Array): number => keyU64(k, 41);

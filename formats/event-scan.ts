@@ -17,9 +17,8 @@ import type { DashEvent } from './schema.js';
 import { FormatError } from './errors.js';
 import { EVENT_KEY_BYTES, P_EVENT, cidFromBytes, timeKey } from './keys.js';
 import { SPAN_MAX, entrySpan, keySeq, keyTime, visitEntry } from './event-block.js';
-import { decodeValueAt } from './codec.js';
+import { decodeValueAt, kindNumAt } from './codec.js';
 import { MAX_TIME } from './value-check.js';
-import { kindNumAt } from './bundle-entries.js';
 
 /** A stored event not decoded yet: its position and where its value lies. */
 export class RawEvent {
@@ -204,11 +203,14 @@ export async function* scanEvents(kv: KVReader, range: EventRange): AsyncIterabl
   if (out.length) yield out;
 }
 
-/** One container's events over a range, decoded, in chunks. */
-export async function* readEvents(kv: KVReader, range: EventRange): AsyncIterable<DashEvent[]> {
-  for await (const raws of scanEvents(kv, range)) {
+/** Chunks of raw events, decoded. */
+export async function* decodeChunks(raw: AsyncIterable<RawEvent[]>): AsyncIterable<DashEvent[]> {
+  for await (const raws of raw) {
     const evs: DashEvent[] = new Array(raws.length);
     for (let i = 0; i < raws.length; i++) evs[i] = decodeRaw(raws[i]!);
     yield evs;
   }
 }
+
+/** One container's events over a range, decoded, in chunks. */
+export const readEvents = (kv: KVReader, range: EventRange): AsyncIterable<DashEvent[]> => decodeChunks(scanEvents(kv, range));

@@ -17,6 +17,7 @@ import { KINDS, KIND_BY_NUM, SOURCES, type KindSpec } from './schema.js';
 import { FIELD_TYPES, REQUIRED, type FieldType } from './value-check.js';
 import { TIME_FIELDS, hasJsonPlan, toJsonLine } from './jsonl.js';
 import { decodeRaw, type RawEvent } from './event-scan.js';
+import { u32 } from './codec.js';
 
 const PLAIN = 0;
 const TIME = 1;
@@ -325,8 +326,6 @@ export class JsonLinesWriter {
     return bytes;
   }
 }
-
-const u32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 /** Lookup for tests: the kind plans cover every kind the object path plans. */
 export const plannedKinds = (): string[] => PLANS.flatMap((p, num) => (p ? [KIND_BY_NUM[num]!.name] : []));

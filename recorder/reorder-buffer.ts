@@ -22,8 +22,7 @@
  * with the pool (bench/memory.ts). At 50,000 events/s over 8 containers it measured the same
  * either way: what that host holds is the window's events themselves.
  */
-import { decodeValueAt, kindNum } from '../formats/codec.js';
-import { kindNumAt } from '../formats/bundle-entries.js';
+import { decodeValueAt, kindNum, kindNumAt } from '../formats/codec.js';
 import type { DashEvent } from '../formats/schema.js';
 
 const LOG = kindNum('log');

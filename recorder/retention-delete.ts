@@ -5,10 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KVEntry, KVWriter } from '../formats/kv.js';
 import { P_EVENT, P_KEYFRAME, cidBytes, timeKey, timeOfKey, timeRange } from '../formats/keys.js';
-import { kindNum } from '../formats/codec.js';
+import { kindNum, kindNumAt } from '../formats/codec.js';
 import { FormatError } from '../formats/errors.js';
 import { entryCount, entrySpan, visitEntry } from '../formats/event-block.js';
-import { kindNumAt } from '../formats/bundle-entries.js';
 import { encodeKeyframe } from '../formats/keyframe.js';
 import { atTime, loadState } from '../formats/state-load.js';
 import { inIntervals, overlapsIntervals, type Interval } from './retention-plan.js';

@@ -10,7 +10,7 @@ import { resolveContainer } from '../formats/queries.js';
 import { mergeStreams } from './merge.js';
 import { FormatError } from '../formats/errors.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
-import { decodeRaw, scanEvents, type RawEvent } from '../formats/event-scan.js';
+import { decodeChunks, scanEvents, type RawEvent } from '../formats/event-scan.js';
 import { KINDS } from '../formats/schema.js';
 
 export interface WindowQuery {
@@ -43,14 +43,6 @@ async function* hostGaps(kv: KVReader, from: number | undefined, to: number | un
   }
 }
 
-async function* decoded(raw: AsyncIterable<RawEvent[]>): AsyncIterable<DashEvent[]> {
-  for await (const raws of raw) {
-    const evs: DashEvent[] = new Array(raws.length);
-    for (let i = 0; i < raws.length; i++) evs[i] = decodeRaw(raws[i]!);
-    yield evs;
-  }
-}
-
 export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> {
   const records: ContainerRecord[] = [];
   for (const c of q.containers) {
@@ -68,5 +60,5 @@ export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> 
     streams.push(hostGaps(kv, from, to));
   }
   const raw = mergeStreams(streams);
-  return { records, raw, events: decoded(raw) };
+  return { records, raw, events: decodeChunks(raw) };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexEntries, kindNumOfValue, packEntries } from '../../formats/bundle-entries.js';
+import { indexEntries, packEntries } from '../../formats/bundle-entries.js';
+import { kindNumAt } from '../../formats/codec.js';
 import { P_EVENT, P_KEYFRAME, cidBytes, containerKey, incidentKey, timeKey } from '../../formats/keys.js';
 import { encodeValue } from '../../formats/codec.js';
 import { KINDS, type DashEvent } from '../../formats/schema.js';
@@ -41,9 +42,9 @@ describe('bundle entries', () => {
   });
 
   it('reads the kind number of an encoded value without decoding it', () => {
-    expect(kindNumOfValue(ev('gap'))).toBe(KINDS.gap.num);
-    expect(kindNumOfValue(ev('stats'))).toBe(KINDS.stats.num);
-    expect(kindNumOfValue(Buffer.from([0x80]))).toBe(-1);
-    expect(kindNumOfValue(Buffer.alloc(0))).toBe(-1);
+    expect(kindNumAt(ev('gap'), 0)).toBe(KINDS.gap.num);
+    expect(kindNumAt(ev('stats'), 0)).toBe(KINDS.stats.num);
+    expect(kindNumAt(Buffer.from([0x80]), 0)).toBe(-1);
+    expect(kindNumAt(Buffer.alloc(0), 0)).toBe(-1);
   });
 });

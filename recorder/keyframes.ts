@@ -23,8 +23,8 @@ import { P_KEYFRAME, cidBytes, timeKey } from '../formats/keys.js';
 import { STATE_LIMITS, emptyState, type ContainerState } from '../formats/state.js';
 import { applyEvent, applyPosition } from '../formats/state-apply.js';
 import { decodeKeyframe, encodeKeyframe, withdrawnKeyframe } from '../formats/keyframe.js';
-import { atTime, loadState, type Position } from '../formats/state-load.js';
-import type { Observer } from './pipeline.js';
+import { atTime, keyAfter, loadState, type Position } from '../formats/state-load.js';
+import type { Observer, Pipeline } from './pipeline.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 
 export interface KeyframeOptions {
@@ -48,8 +48,14 @@ interface Track {
   buf: ReorderBuffer;
   maxTime: number;
   lastKfTime: number;
+  /** Keyframes written this run. */
   written: Position[];
+  /** Resumed after a restart: the last event stored before it (earlier runs' keyframes are at or before it). */
+  resumedAt?: Position;
 }
+
+/** Withdraws the stored keyframes of container `id` after `after`, up to `upTo` (those of earlier runs). */
+export type WithdrawStored = (id: string, after: Position, upTo: Position) => void;
 
 const before = (a: Position, time: number, seq: number): boolean => a.time < time || (a.time === time && a.seq < seq);
 
@@ -60,12 +66,14 @@ export class KeyframeWriter {
   readonly #skip = new Set<string>();
   #maxTime = 0;
   #count = 0;
+  readonly #withdrawStored: WithdrawStored | undefined;
   readonly stats = { keyframes: 0, withdrawn: 0, late: 0 };
 
-  constructor(opts: Partial<KeyframeOptions> = {}, resumed: Iterable<ContainerState> = [], skip: Iterable<string> = []) {
+  constructor(opts: Partial<KeyframeOptions> = {}, resumed: Iterable<ContainerState> = [], skip: Iterable<string> = [], withdrawStored?: WithdrawStored) {
     this.#opts = { ...KEYFRAME_DEFAULTS, ...opts };
-    for (const s of resumed) this.#tracks.set(s.container, this.#track(s.container, s));
+    for (const s of resumed) this.#tracks.set(s.container, { ...this.#track(s.container, s), resumedAt: { time: s.time, seq: s.seq } });
     for (const id of skip) this.#skip.add(id);
+    this.#withdrawStored = withdrawStored;
   }
 
   #track(id: string, state?: ContainerState): Track {
@@ -129,6 +137,8 @@ export class KeyframeWriter {
         this.stats.withdrawn++;
       }
     }
+    // Keyframes of earlier runs after it are only on disk: withdrawn from there.
+    if (t.resumedAt && before(ev, t.resumedAt.time, t.resumedAt.seq)) this.#withdrawStored?.(t.id, { time: ev.time, seq: ev.seq }, t.resumedAt);
     this.#tracks.delete(ev.container);
     this.#skip.add(ev.container);
   }
@@ -149,16 +159,29 @@ export class KeyframeWriter {
   }
 }
 
+/** Withdrawal markers for the stored keyframes of `id` in (after, upTo]. */
+export async function storedWithdrawals(kv: KVReader, id: string, after: Position, upTo: Position): Promise<KVEntry[]> {
+  const cid = cidBytes(id);
+  const out: KVEntry[] = [];
+  for await (const chunk of kv.chunks({ gte: keyAfter(P_KEYFRAME, cid, after), lt: keyAfter(P_KEYFRAME, cid, upTo) })) {
+    for (const [k] of chunk) out.push([k, withdrawnKeyframe()]);
+  }
+  return out;
+}
+
 /**
  * A writer resuming after a restart: containers still present get their state rebuilt from the
- * store (last keyframe + tail); containers with history we do not rebuild are skipped.
+ * store (last keyframe + tail); containers with history we do not rebuild are skipped. An event
+ * that arrives older than a container's last stored one withdraws the stored keyframes after it
+ * too, through `pipeline` (found by a read, so in a later batch).
  */
-export async function openKeyframeWriter(kv: KVReader, known: Iterable<ContainerRecord>, opts: Partial<KeyframeOptions> = {}): Promise<KeyframeWriter> {
+export async function openKeyframeWriter(kv: KVReader, known: Iterable<ContainerRecord>, opts: Partial<KeyframeOptions> = {}, pipeline?: Pipeline): Promise<KeyframeWriter> {
   const resumed: ContainerState[] = [];
   const skip: string[] = [];
   for (const r of known) {
     if (r.removed || r.state === 'removed') skip.push(r.id);
     else resumed.push((await loadState(kv, r.id, atTime(Number.MAX_SAFE_INTEGER - 1))).state);
   }
-  return new KeyframeWriter(opts, resumed, skip);
+  const withdraw: WithdrawStored | undefined = pipeline && ((id, after, upTo) => pipeline.putLater(`withdrawing keyframes of ${id.slice(0, 12)}`, storedWithdrawals(kv, id, after, upTo)));
+  return new KeyframeWriter(opts, resumed, skip, withdraw);
 }

@@ -46,6 +46,8 @@ export class Pipeline implements Sink {
   readonly book: ContainerBook;
   readonly #observers: Observer[] = [];
   readonly #sweepers: Sweeper[] = [];
+  /** Background work whose puts go in a later batch (putLater); flush() waits for it. */
+  readonly #later = new Set<Promise<void>>();
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #cids = new Map<string, Uint8Array>();
   #seq = 0;
@@ -96,6 +98,22 @@ export class Pipeline implements Sink {
 
   addSweeper(s: Sweeper): void {
     this.#sweepers.push(s);
+  }
+
+  /**
+   * Puts that need a read first (the keyframe writer withdrawing keyframes of an earlier run): they
+   * go in the first batch after `work` resolves. A failure is logged; flush() and close() wait.
+   */
+  putLater(what: string, work: Promise<readonly KVEntry[]>): void {
+    const p = work.then(
+      (entries) => {
+        if (entries.length === 0) return;
+        for (const e of entries) this.#puts.push(e);
+        if (!this.#timer) this.#timer = setTimeout(() => this.#kick(), this.#opts.flushMs);
+      },
+      (err: unknown) => this.#log.error(`${what}: ${(err as Error).message}`),
+    ).finally(() => this.#later.delete(p));
+    this.#later.add(p);
   }
 
   #sweep(): void {
@@ -224,11 +242,15 @@ export class Pipeline implements Sink {
     this.#push(ev);
   }
 
-  /** Resolves when everything emitted so far is on disk. */
+  /** Resolves when everything emitted so far is on disk (with the puts of work begun before). */
   async flush(): Promise<void> {
-    while (this.#events.length > 0 || this.#puts.length > 0 || this.#writing || this.#lost > 0) {
-      this.#kick();
-      await this.#writing;
+    for (;;) {
+      while (this.#events.length > 0 || this.#puts.length > 0 || this.#writing || this.#lost > 0) {
+        this.#kick();
+        await this.#writing;
+      }
+      if (this.#later.size === 0) return;
+      await Promise.all(this.#later);
     }
   }
 

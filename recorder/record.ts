@@ -125,7 +125,7 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   const pipeline = await Pipeline.open(kv, { flushMs: opts.flushMs, batchSize: opts.batchSize, maxQueue: opts.maxQueue, version: VERSION, evictAfterMs: opts.containerEvictMs }, log, seq);
   pipeline.book.load(await listContainers(kv));
   // Keyframes: the same reducer replay uses, resumed from the store for containers still present.
-  const keyframes = opts.keyframeEvery > 0 ? await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery }) : undefined;
+  const keyframes = opts.keyframeEvery > 0 ? await openKeyframeWriter(kv, pipeline.book.all(), { everyEvents: opts.keyframeEvery }, pipeline) : undefined;
   if (keyframes) {
     pipeline.addObserver(keyframes.observe);
     pipeline.addSweeper(keyframes.sweep);

@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { KeyframeWriter } from '../../recorder/keyframes.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KeyframeWriter, openKeyframeWriter } from '../../recorder/keyframes.js';
+import { Pipeline } from '../../recorder/pipeline.js';
+import { createLogger } from '../../recorder/logger.js';
+import { openLevelStore, type LevelStore } from '../../formats/level-store.js';
+import { decodeKeyframeHeader } from '../../formats/keyframe.js';
+import { loadState } from '../../formats/state-load.js';
+import { getMeta, listContainers } from '../../formats/queries.js';
+import { P_KEYFRAME, timeRange } from '../../formats/keys.js';
+import type { NewEvent } from '../../formats/schema.js';
+import { tempDir } from '../helpers/temp-store.js';
 import { encodeValue } from '../../formats/codec.js';
 import { decodeKeyframe } from '../../formats/keyframe.js';
 import { emptyState, type ContainerState } from '../../formats/state.js';
@@ -30,6 +39,34 @@ function feed(w: KeyframeWriter, evs: DashEvent[]): KVEntry[] {
   return out;
 }
 
+const quiet = createLogger({ quiet: true, write: () => {} });
+let open: LevelStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((kv) => kv.close()));
+  open = [];
+});
+
+/** One recorder run: a pipeline with the writer `make` returns, fed `evs` (as new events), closed. */
+async function run(kv: LevelStore, make: (p: Pipeline) => Promise<KeyframeWriter>, evs: NewEvent[]): Promise<KeyframeWriter> {
+  const p = await Pipeline.open(kv, { flushMs: 5 }, quiet, (await getMeta<number>(kv, 'seq')) ?? 0);
+  const w = await make(p);
+  p.addObserver(w.observe);
+  p.addSweeper(w.sweep);
+  for (const [i, e] of evs.entries()) {
+    const { seq: _seq, ...fresh } = e as DashEvent;
+    p.emit(fresh);
+    if (i % 256 === 255) await p.flush();
+  }
+  await p.close();
+  return w;
+}
+
+async function keyframes(kv: LevelStore): Promise<{ time: number; seq: number; value: Uint8Array }[]> {
+  const out: { time: number; seq: number; value: Uint8Array }[] = [];
+  for await (const chunk of kv.chunks(timeRange(P_KEYFRAME, CID_A))) for (const [k, v] of chunk) out.push({ ...parseTimeKey(k), value: v });
+  return out;
+}
+
 describe('KeyframeWriter', () => {
   it('writes, after a restart, keyframes equal to a replay from the first event', () => {
     const evs = events();
@@ -43,6 +80,35 @@ describe('KeyframeWriter', () => {
       expect(upto).toBeGreaterThan(k);
       const { livePid, ...got } = decodeKeyframe(value);
       const { livePid: wantPid, ...want } = fold(evs, upto);
+      expect(got).toEqual(want);
+      expect(livePid).toEqual(wantPid);
+    }
+  });
+
+  it('after a restart, an event older than the last stored one withdraws the keyframes after it, also those of the earlier run', async () => {
+    const kv = await openLevelStore(await tempDir(), { create: true });
+    open.push(kv);
+    const evs = events();
+    const opts = { everyEvents: 50, latenessMicros: 0 };
+    await run(kv, async () => new KeyframeWriter(opts), evs.slice(0, 1000));
+    const stored = await keyframes(kv);
+    // Late: older than the last stored event, and than some keyframes of the first run.
+    const late = { ...evs[900]!, time: evs[900]!.time! + 1 };
+    const second = await run(kv, async (p) => openKeyframeWriter(kv, await listContainers(kv), opts, p), [late, ...evs.slice(1000)]);
+    expect(second.stats.late).toBe(1);
+    expect(second.stats.keyframes).toBe(0);
+    const after = await keyframes(kv);
+    expect(after.map((k) => [k.time, k.seq])).toEqual(stored.map((k) => [k.time, k.seq]));
+    const usable = after.filter((k) => decodeKeyframeHeader(k.value).usable);
+    const withdrawn = after.filter((k) => !decodeKeyframeHeader(k.value).usable);
+    expect(withdrawn.length).toBeGreaterThan(0);
+    expect(usable.length).toBeGreaterThan(0);
+    expect(withdrawn.every((k) => k.time > late.time!)).toBe(true);
+    expect(usable.every((k) => k.time <= late.time!)).toBe(true);
+    // Every keyframe still used is right, with the late event in the store.
+    for (const kf of usable) {
+      const { livePid, ...got } = decodeKeyframe(kf.value);
+      const { livePid: wantPid, ...want } = (await loadState(kv, CID_A, kf, { keyframes: false })).state;
       expect(got).toEqual(want);
       expect(livePid).toEqual(wantPid);
     }

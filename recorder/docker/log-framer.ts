@@ -11,7 +11,8 @@
  * `maxLine` bytes are cut there; the rest is counted (not buffered) and reported as `truncated`.
  *
  * Lines are views of the chunks pushed, not copies: the caller hands over chunks it never reuses
- * (log-follower.ts), and the pipeline encodes a line as soon as it is emitted.
+ * (log-follower.ts), and the pipeline encodes a line as soon as it is emitted. Frames and
+ * messages are read as offsets into the chunk: the usual line costs one view, its own.
  */
 import { StampParser } from '../../formats/time.js';
 
@@ -47,9 +48,8 @@ export class LogFramer {
       const kind = this.#buf[off];
       const size = this.#buf.readUInt32BE(off + 4);
       if (this.#buf.length - off - 8 < size) break;
-      const payload = this.#buf.subarray(off + 8, off + 8 + size);
+      this.#message(kind === 2 ? 'stderr' : 'stdout', this.#buf, off + 8, off + 8 + size);
       off += 8 + size;
-      this.#message(kind === 2 ? 'stderr' : 'stdout', payload);
     }
     this.#buf = off === this.#buf.length ? EMPTY : this.#buf.subarray(off);
   }
@@ -58,39 +58,49 @@ export class LogFramer {
     // TTY: no framing; every \n ends a message that began with a timestamp.
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.#message('stdout', chunk.subarray(start, nl + 1));
+      this.#message('stdout', chunk, start, nl + 1);
       start = nl + 1;
     }
-    if (start < chunk.length) this.#message('stdout', chunk.subarray(start));
+    if (start < chunk.length) this.#message('stdout', chunk, start, chunk.length);
   }
 
-  /** One engine message: "<timestamp> <text>[\n]". */
-  #message(stream: 'stdout' | 'stderr', payload: Buffer): void {
+  /** Where the last #stamp's message text starts: after its timestamp and space, if it had one. */
+  #textAt = 0;
+
+  /** The engine timestamp at the start of message b[from, to), if it has one (sets #textAt). */
+  #stamp(b: Buffer, from: number, to: number): number | undefined {
+    const sp = b.indexOf(32, from);
+    const ts = sp > from && sp < to && sp - from < 40 ? this.#stamps.parse(b, from, sp) : undefined;
+    this.#textAt = ts === undefined ? from : sp + 1;
+    return ts;
+  }
+
+  /** One engine message b[from, to): "<timestamp> <text>[\n]". */
+  #message(stream: 'stdout' | 'stderr', b: Buffer, from: number, to: number): void {
     let p = this.#partial[stream];
-    let body = payload;
+    let at = from;
     if (!p || (this.#tty && p.total === 0)) {
-      const sp = payload.indexOf(32);
-      const ts = sp > 0 && sp < 40 ? this.#stamps.parse(payload, 0, sp) : undefined;
-      if (ts !== undefined) body = payload.subarray(sp + 1);
+      const ts = this.#stamp(b, from, to);
+      at = this.#textAt;
       // The usual message: a whole line in one frame, within the bound.
-      const n = body.length;
-      if (!p && n > 0 && body[n - 1] === 10 && n - 1 <= this.#maxLine && !(this.#tty && n > 1 && body[n - 2] === 13)) {
-        this.#onLine({ stream, line: body.subarray(0, n - 1), engineTime: ts });
+      const n = to - at;
+      if (!p && n > 0 && b[to - 1] === 10 && n - 1 <= this.#maxLine && !(this.#tty && n > 1 && b[to - 2] === 13)) {
+        this.#onLine({ stream, line: b.subarray(at, to - 1), engineTime: ts });
         return;
       }
       p = { parts: [], size: 0, total: 0, engineTime: ts };
       this.#partial[stream] = p;
     } else if (!this.#tty) {
       // Continuation frames of a partial message carry their own timestamp: drop it.
-      const sp = payload.indexOf(32);
-      if (sp > 0 && sp < 40 && this.#stamps.parse(payload, 0, sp) !== undefined) body = payload.subarray(sp + 1);
+      this.#stamp(b, from, to);
+      at = this.#textAt;
     }
-    const ends = body.length > 0 && body[body.length - 1] === 10;
-    if (ends) body = body.subarray(0, body.length - 1);
-    p.total += body.length;
+    const ends = to > at && b[to - 1] === 10;
+    const end = ends ? to - 1 : to;
+    p.total += end - at;
     const room = this.#maxLine - p.size;
     if (room > 0) {
-      const take = body.length <= room ? body : body.subarray(0, room);
+      const take = b.subarray(at, Math.min(end, at + room));
       p.parts.push(take);
       p.size += take.length;
     }

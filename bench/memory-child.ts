@@ -8,7 +8,7 @@
  * Prints one JSON line when pacing starts ({"phase":"start"}), one per second with the events
  * emitted and written so far, and one at the end with the totals.
  *
- *   node dist/bench/memory-child.js <store> <events/s> <seconds> [keyframe-every=2000]
+ *   node dist/bench/memory-child.js <store> <events/s> <seconds> [keyframe-every=the recorder's default]
  *
  * keyframe-every 0 runs the recorder without its keyframe writer (the baseline bench/memory.ts
  * sets beside the full recorder).

@@ -15,7 +15,7 @@ import { P_EVENT, timeRange } from '../formats/keys.js';
 import { entryCount } from '../formats/event-block.js';
 import { Pipeline } from '../recorder/pipeline.js';
 import { createLogger } from '../recorder/logger.js';
-import { KeyframeWriter } from '../recorder/keyframes.js';
+import { KEYFRAME_DEFAULTS, KeyframeWriter } from '../recorder/keyframes.js';
 import type { NewEvent } from '../formats/schema.js';
 import { openStoreForReading } from '../replay/open-store.js';
 import { resolveTarget } from '../replay/replay-target.js';
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
       { what: 'seek + redraw at a random time, median of 100', budget: '< 50 ms', measured: `${sk.toFixed(1)} ms (p95 ${p95.toFixed(1)} ms; state load alone ${median(tails).toFixed(1)} ms)`, met: sk < 50 },
       { what: '`replay --format json` throughput, median of 3', budget: '>= 500,000 events/s', measured: `${Math.round(jr).toLocaleString('en')} events/s (${Math.round(median(perCpu)).toLocaleString('en')} per CPU-second, all threads)`, met: jr >= 500_000 },
       { what: 'baseline: reading the same entries from LevelDB, no decoding or formatting, same run', budget: 'n/a (reference)', measured: `${Math.round(median(reads.map((x) => x.events))).toLocaleString('en')} events/s (${Math.round(median(reads.map((x) => x.entries))).toLocaleString('en')} entries/s)`, met: undefined },
-    ], `Keyframes every 2,000 events or 10 s per container (${gen.keyframes} in this store); a seek reads one keyframe and at most ~2,000 events. Load average at the end of the run: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (on ${cpus().length} cores; other work on the machine slows every figure).`);
+    ], `Keyframes every ${KEYFRAME_DEFAULTS.everyEvents.toLocaleString('en')} events or 10 s per container (${gen.keyframes} in this store); a seek reads one keyframe and at most ~${KEYFRAME_DEFAULTS.everyEvents.toLocaleString('en')} events. Load average at the end of the run: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (on ${cpus().length} cores; other work on the machine slows every figure).`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

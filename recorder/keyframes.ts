@@ -32,7 +32,7 @@ export interface KeyframeOptions {
   everyMicros: number;
   latenessMicros: number;
 }
-export const KEYFRAME_DEFAULTS: KeyframeOptions = { everyEvents: 2000, everyMicros: 10_000_000, latenessMicros: 2_000_000 };
+export const KEYFRAME_DEFAULTS: KeyframeOptions = { everyEvents: 5000, everyMicros: 10_000_000, latenessMicros: 2_000_000 };
 
 /** Keyframe keys remembered per container, so a late event can withdraw those after it. */
 const REMEMBER = 4096;

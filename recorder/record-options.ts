@@ -1,5 +1,6 @@
 /** Options of `dashcam record`, typed, with every default in one place. */
 import { RETENTION_DEFAULTS, type RetentionOptions } from './retention-options.js';
+import { KEYFRAME_DEFAULTS } from './keyframes.js';
 import type { IncidentConfig } from './incidents/incident-config.js';
 
 export type SourceName = 'docker' | 'ebpf' | 'procfs';
@@ -57,5 +58,5 @@ export const RECORD_DEFAULTS: RecordOptions = {
   pollMs: 2000,
   handleSignals: false,
   retention: RETENTION_DEFAULTS,
-  keyframeEvery: 2000,
+  keyframeEvery: KEYFRAME_DEFAULTS.everyEvents,
 };

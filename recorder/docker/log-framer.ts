@@ -69,8 +69,12 @@ export class LogFramer {
 
   /** The engine timestamp at the start of message b[from, to), if it has one (sets #textAt). */
   #stamp(b: Buffer, from: number, to: number): number | undefined {
-    const sp = b.indexOf(32, from);
-    const ts = sp > from && sp < to && sp - from < 40 ? this.#stamps.parse(b, from, sp) : undefined;
+    // The space within the first 40 bytes of this message only (indexOf would search the whole read).
+    let sp = -1;
+    for (let i = from + 1, lim = Math.min(to, from + 40); i < lim; i++) {
+      if (b[i] === 32) { sp = i; break; }
+    }
+    const ts = sp > 0 ? this.#stamps.parse(b, from, sp) : undefined;
     this.#textAt = ts === undefined ? from : sp + 1;
     return ts;
   }

@@ -3,19 +3,17 @@ import { KeyframeWriter, openKeyframeWriter } from '../../recorder/keyframes.js'
 import { Pipeline } from '../../recorder/pipeline.js';
 import { createLogger } from '../../recorder/logger.js';
 import { openLevelStore, type LevelStore } from '../../formats/level-store.js';
-import { decodeKeyframeHeader } from '../../formats/keyframe.js';
 import { loadState } from '../../formats/state-load.js';
 import { getMeta, listContainers } from '../../formats/queries.js';
-import { P_KEYFRAME, timeRange } from '../../formats/keys.js';
+import { P_KEYFRAME, parseTimeKey, timeRange } from '../../formats/keys.js';
 import type { NewEvent } from '../../formats/schema.js';
 import { tempDir } from '../helpers/temp-store.js';
 import { encodeValue } from '../../formats/codec.js';
-import { decodeKeyframe } from '../../formats/keyframe.js';
+import { decodeKeyframe, decodeKeyframeHeader } from '../../formats/keyframe.js';
 import { emptyState, type ContainerState } from '../../formats/state.js';
 import { applyEvent } from '../../formats/state-apply.js';
 import type { KVEntry } from '../../formats/kv.js';
 import type { DashEvent } from '../../formats/schema.js';
-import { parseTimeKey } from '../../formats/keys.js';
 import { CID_A, fixtureEvents } from '../replay/fixture-events.js';
 
 /** The fixture's events for one container, in store order, with seqs. */

@@ -4,8 +4,8 @@
  * its own; this process samples /proc/<pid>/status every second. Steady = median of the last
  * 30 s of samples; the maximum over the whole run is reported too. Side by side in the same run,
  * the same recorder without its keyframe writer shows that writer's share. Rounds alternate the
- * two; the figure is the median of the rounds' steady values (one run moves by 10-20 MB with what
- * LevelDB compacts when).
+ * two; the figure is the median of the rounds' steady values (one run moves by 10-40 MB with what
+ * LevelDB compacts when and how far V8 lets the heap grow).
  *
  *   node dist/bench/memory.js [events/s=50000] [seconds=45] [rounds=3]
  */

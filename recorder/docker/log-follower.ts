@@ -8,6 +8,7 @@ import type { Sink } from '../source.js';
 import { HttpResponseDecoder } from './http-response.js';
 import type { Logger } from '../logger.js';
 import { LogFramer } from './log-framer.js';
+import { Pacer, type Pace } from '../paced-reader.js';
 import { nowMicros } from '../../formats/time.js';
 
 export interface LogFollowOptions {
@@ -125,15 +126,28 @@ interface EngineModem {
 }
 
 /**
+ * An engine socket holds only a few hundred of the engine's one-line writes (each is a buffer of
+ * its own to the kernel): about 37 KiB of these lines on this machine. A 2 ms pause lets 100-300
+ * lines gather without ever filling it at 40,000 lines/s, and a read of 32 KiB or more (or 3/4
+ * of the most it held so far, where it holds less) means it was nearly full, so the next read
+ * comes without pause. 100,000 lines read raw off the socket,
+ * same session: 22,831 reads and 299 CPU-ms unpaced, 683 reads and 89 CPU-ms paced, same wall
+ * time; a 5 ms pause slowed the storm by 15% (the engine's writes waited on the full socket).
+ */
+const SOCKET_PACE: Pace = { smallRead: 32 * 1024, ms: 2 };
+const READ_BYTES = 64 * 1024;
+
+/**
  * GET `path` on the engine's unix socket and hand the body to `body`, one buffer per socket read
- * (http-response.ts says why). Resolves when the stream ends, is aborted, or the connection drops
+ * (http-response.ts says why), read paced (above) into one buffer reused for every read, so a read
+ * costs no allocation of its own (and a pause stops reading at once, where a paused stream reads
+ * on until its own buffer is full). Resolves when the stream ends, is aborted, or the connection drops
  * (the engine went away: the source reconnects and follows again); rejects on an error status or
  * a response it cannot read.
  */
 function followRaw(socketPath: string, path: string, headers: Record<string, string>, signal: AbortSignal, body: (b: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return resolve();
-    const sock = connect(socketPath);
     let status = 0;
     const errorBody: Buffer[] = [];
     let failed: Error | undefined;
@@ -145,16 +159,27 @@ function followRaw(socketPath: string, path: string, headers: Record<string, str
       },
       end: () => sock.end(),
     });
+    const pacer = new Pacer(SOCKET_PACE);
+    const resume = (): void => void (sock.destroyed || sock.resume());
+    const sock = connect({
+      path: socketPath,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BYTES),
+        callback: (n: number, buf: Uint8Array): boolean => {
+          try {
+            // A copy: the decoder and the framer hand on views of what they are given.
+            dec.push(Buffer.from(buf.subarray(0, n)));
+          } catch (err) {
+            failed = err as Error;
+            sock.destroy();
+            return false;
+          }
+          return !pacer.pausesAfter(n, resume);
+        },
+      },
+    });
     const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     sock.once('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: dashcam\r\n${extra}\r\n`));
-    sock.on('data', (c: Buffer) => {
-      try {
-        dec.push(c);
-      } catch (err) {
-        failed = err as Error;
-        sock.destroy();
-      }
-    });
     sock.on('error', (err) => { failed ??= err; });
     const onAbort = (): void => void sock.destroy();
     signal.addEventListener('abort', onAbort, { once: true });

@@ -5,53 +5,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.js';
+import { PacedReader } from '../paced-reader.js';
 
 export interface RunnerHooks {
   line(text: string): void;
   died(reason: string): void;
 }
 
-/** A read this small means the pipe was nearly empty: let output gather for a while. */
-const SMALL_READ = 32 * 1024;
-const PACE_MS = 10;
 /** On stop, bpftrace is interrupted once its output has been quiet this long (at most DRAIN_MAX_MS). */
 const QUIET_MS = 50;
 const DRAIN_MAX_MS = 1000;
-
-/**
- * bpftrace writes and flushes every record on its own, so a reader that takes each as it comes
- * wakes up once per record (~8 per exec): at a few thousand execs a second those wakeups and
- * their small reads cost the recorder more than parsing the records does, and bpftrace more than
- * its probes. After a small read we stop reading for PACE_MS and let the pipe gather output, then
- * take it in large reads. A large read means output is arriving fast: we keep reading without
- * pause, so a burst never waits on a full pipe. Records are late by at most PACE_MS; the pipeline
- * batches for longer than that. A 3,000-exec loop, old and new builds alternating: recorder
- * 2.6-3.4 -> 1.5-2.0 CPU-s, its bpftrace 1.0-1.2 -> 0.3-0.4 CPU-s. (The engine's log streams,
- * read the same way, measured no cheaper: 0.73-0.77x of the engine's CPU either way.)
- */
-class PacedReader {
-  lastData = 0;
-  #paced = true;
-  readonly #out: Readable;
-
-  constructor(out: Readable) {
-    this.#out = out;
-    out.on('data', (chunk: Buffer) => {
-      this.lastData = Date.now();
-      if (!this.#paced || chunk.length >= SMALL_READ || out.isPaused()) return;
-      out.pause();
-      setTimeout(() => this.#paced && out.resume(), PACE_MS).unref();
-    });
-  }
-
-  /** Reads everything as it comes from now on (the recorder is stopping). */
-  unpace(): void {
-    this.#paced = false;
-    this.#out.resume();
-  }
-}
 
 export class BpftraceRunner {
   readonly #bin: string;

@@ -109,29 +109,33 @@ export function checkIncidentRecord(v: unknown, what: string): IncidentRecord {
 /**
  * Keyframe state, checked field by field: 's' string, 'n' number, 't' time, 'b' boolean, 'S' list
  * of strings; a trailing '?' marks an optional field. A keyframe is derived data, so a reader that
- * finds one damaged skips it and rebuilds the state from events (state-load.ts).
+ * finds one damaged skips it and rebuilds the state from events (state-load.ts). A spec's fields
+ * are listed once: Object.entries() per check made a pair per field of every entry checked, half
+ * of what decoding a keyframe allocated (the recorder decodes one per keyframe it writes).
  */
-type Spec = Record<string, string>;
-const STATE_SPEC: Spec = {
+type Spec = readonly (readonly [field: string, type: string])[];
+const spec = (fields: Record<string, string>): Spec => Object.entries(fields);
+const STATE_SPEC = spec({
   container: 's', time: 't', seq: 'n', events: 'n', status: 's', exitCode: 'n?', oomKilled: 'b', lastSignal: 'n?', health: 's?',
   startedAt: 't?', finishedAt: 't?', name: 's', image: 's', command: 's', probeCmd: 's?', gaps: 'n', exitedCount: 'n',
-};
-const PROC_SPEC: Spec = {
+});
+const PROC_SPEC = spec({
   key: 's', pid: 'n', ppid: 'n', parentKey: 's?', exe: 's', argv: 'S', uid: 'n?', cwd: 's?', comm: 's?', source: 's', start: 't',
   exit: 't?', exitCode: 'n?', signal: 'n?', probe: 'b?',
-};
-const CONN_SPEC: Spec = { key: 's', proto: 's', local: 's', remote: 's', op: 's', pid: 'n?', procKey: 's?', since: 't', source: 's' };
-const LISTEN_SPEC: Spec = { key: 's', proto: 's', local: 's', pid: 'n?', procKey: 's?', since: 't', source: 's' };
-const FILE_SPEC: Spec = { path: 's', ops: 'S', count: 'n', first: 't', last: 't', pid: 'n?', newPath: 's?' };
-const LOG_SPEC: Spec = { time: 't', seq: 'n', stream: 's', text: 's', truncated: 'n?' };
-const STATS_SPEC: Spec = {
+});
+const CONN_SPEC = spec({ key: 's', proto: 's', local: 's', remote: 's', op: 's', pid: 'n?', procKey: 's?', since: 't', source: 's' });
+const LISTEN_SPEC = spec({ key: 's', proto: 's', local: 's', pid: 'n?', procKey: 's?', since: 't', source: 's' });
+const FILE_SPEC = spec({ path: 's', ops: 'S', count: 'n', first: 't', last: 't', pid: 'n?', newPath: 's?' });
+const LOG_SPEC = spec({ time: 't', seq: 'n', stream: 's', text: 's', truncated: 'n?' });
+const STATS_SPEC = spec({
   time: 't', cpuPercent: 'n?', memUsage: 'n?', memLimit: 'n?', cpuTotalNs: 'n?', pids: 'n?', netRx: 'n?', netTx: 'n?', blkRead: 'n?', blkWrite: 'n?',
-};
-const GAP_SPEC: Spec = { time: 't', reason: 's', lost: 'n?' };
+});
+const GAP_SPEC = spec({ time: 't', reason: 's', lost: 'n?' });
 
 function fitsSpec(o: unknown, spec: Spec): string | undefined {
   if (!isPlain(o)) return '(entry)';
-  for (const [f, t] of Object.entries(spec)) {
+  for (let i = 0; i < spec.length; i++) {
+    const [f, t] = spec[i]!;
     const v = o[f];
     if (v === undefined) {
       if (t.endsWith('?')) continue;

@@ -17,6 +17,8 @@ const SETID = /^set(?:res|re|fs)?[ug]id$/;
 const PTRACE_TRACEME = 0;
 
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+/** What most events raise: shared, so the per-event path allocates no result. */
+const NONE: readonly IncidentCandidate[] = Object.freeze([]);
 
 interface PerContainer { written: BoundedSet<string>; dests: BoundedSet<string> }
 
@@ -43,9 +45,9 @@ export class ActivityRules {
     return s;
   }
 
-  #fire(rule: RuleName, ev: DashEvent, title: string, note?: string): IncidentCandidate[] {
+  #fire(rule: RuleName, ev: DashEvent, title: string, note?: string): readonly IncidentCandidate[] {
     const r = this.#cfg[rule];
-    if (!r.enabled) return [];
+    if (!r.enabled) return NONE;
     const source = ev.source === 'ebpf' || ev.source === 'procfs' || ev.source === 'docker' ? ev.source : 'dashcam';
     return [{ time: ev.time, container: ev.container, trigger: rule, rule, severity: r.severity, title, before: r.before, after: r.after, note, source }];
   }
@@ -54,19 +56,19 @@ export class ActivityRules {
     return { ruleState: this.#state.size, ruleUids: this.#uids.size };
   }
 
-  onEvent(ev: DashEvent): IncidentCandidate[] {
-    if (ev.container === '') return [];
+  onEvent(ev: DashEvent): readonly IncidentCandidate[] {
+    if (ev.container === '') return NONE;
     switch (ev.kind) {
       case 'exec': return this.#exec(ev);
       case 'file': return this.#file(ev);
       case 'syscall': return this.#syscall(ev);
       case 'net': return this.#net(ev);
       case 'lifecycle':
-        if (ev.type !== 'container') return [];
+        if (ev.type !== 'container') return NONE;
         if (ev.action === 'destroy') this.#state.delete(ev.container);
         if (ev.action === 'exec_start') return this.#engineExec(ev);
-        return [];
-      default: return [];
+        return NONE;
+      default: return NONE;
     }
   }
 
@@ -78,62 +80,71 @@ export class ActivityRules {
     return argv.slice(1).every((a) => a.startsWith('-') && a !== '-c' && !/^-[a-z]*c/.test(a));
   }
 
-  #exec(ev: EventOf<'exec'>): IncidentCandidate[] {
-    const out: IncidentCandidate[] = [];
+  #exec(ev: EventOf<'exec'>): readonly IncidentCandidate[] {
     const argv = ev.argv ?? [];
     this.#uids.set(ev.procKey ?? `${ev.container}:${ev.pid}`, ev.uid);
-    const cmd = argv.join(' ').slice(0, 200);
-    if (this.#isInteractiveShell(ev.exe, argv)) out.push(...this.#fire('interactive-shell', ev, `interactive shell ${ev.exe} started in the container`, cmd));
+    const shell = this.#isInteractiveShell(ev.exe, argv);
     const prog = base(ev.exe) === 'busybox' ? base(argv[0] ?? '') : base(ev.exe);
-    if (this.#pkg.has(prog)) out.push(...this.#fire('package-manager', ev, `package manager ${prog} run in the container`, cmd));
-    if (this.#state.get(ev.container)?.written.has(ev.exe)) out.push(...this.#fire('drift', ev, `${ev.exe} was written in the container, then run`, cmd));
+    const pkg = this.#pkg.has(prog);
+    const drift = this.#state.get(ev.container)?.written.has(ev.exe) === true;
+    if (!shell && !pkg && !drift) return NONE;
+    const out: IncidentCandidate[] = [];
+    const cmd = argv.join(' ').slice(0, 200);
+    if (shell) out.push(...this.#fire('interactive-shell', ev, `interactive shell ${ev.exe} started in the container`, cmd));
+    if (pkg) out.push(...this.#fire('package-manager', ev, `package manager ${prog} run in the container`, cmd));
+    if (drift) out.push(...this.#fire('drift', ev, `${ev.exe} was written in the container, then run`, cmd));
     return out;
   }
 
   /** `docker exec -it c sh`: the engine tells us even without a kernel source. */
-  #engineExec(ev: EventOf<'lifecycle'>): IncidentCandidate[] {
+  #engineExec(ev: EventOf<'lifecycle'>): readonly IncidentCandidate[] {
     const argv = (ev.attributes.actionDetail ?? '').split(/\s+/).filter(Boolean);
-    if (argv.length === 0 || !this.#isInteractiveShell(argv[0]!, argv)) return [];
+    if (argv.length === 0 || !this.#isInteractiveShell(argv[0]!, argv)) return NONE;
     return this.#fire('interactive-shell', ev, `interactive shell ${argv[0]} started with docker exec`, argv.join(' ').slice(0, 200));
   }
 
-  #file(ev: EventOf<'file'>): IncidentCandidate[] {
-    const out: IncidentCandidate[] = [];
+  #file(ev: EventOf<'file'>): readonly IncidentCandidate[] {
     if (ev.op === 'read-sensitive') return this.#fire('sensitive-read', ev, `sensitive file ${ev.path} read`, ev.comm);
-    if (!WRITE_OPS.has(ev.op)) return out;
+    if (!WRITE_OPS.has(ev.op)) return NONE;
     const st = this.#st(ev.container);
     if (PRODUCE_OPS.has(ev.op)) st.written.add(ev.path);
     if (ev.op === 'rename' && ev.newPath) st.written.add(ev.newPath);
-    const prefixes = this.#cfg['write-below-system'].prefixes;
-    const hit = [ev.path, ev.newPath].find((p) => p !== undefined && prefixes.some((pre) => p.startsWith(pre) || `${p}/` === pre));
-    if (hit) out.push(...this.#fire('write-below-system', ev, `${ev.op} below ${prefixes.find((pre) => hit.startsWith(pre) || `${hit}/` === pre)}: ${hit}`, ev.comm));
-    return out;
+    let hit = ev.path;
+    let below = this.#systemDir(hit);
+    if (below === undefined && ev.newPath !== undefined) below = this.#systemDir((hit = ev.newPath));
+    return below === undefined ? NONE : this.#fire('write-below-system', ev, `${ev.op} below ${below}: ${hit}`, ev.comm);
   }
 
-  #syscall(ev: EventOf<'syscall'>): IncidentCandidate[] {
+  /** The configured system directory `path` is in (or is), if any. */
+  #systemDir(path: string): string | undefined {
+    for (const pre of this.#cfg['write-below-system'].prefixes) if (path.startsWith(pre) || `${path}/` === pre) return pre;
+    return undefined;
+  }
+
+  #syscall(ev: EventOf<'syscall'>): readonly IncidentCandidate[] {
     const args = ev.args ?? {};
     if (SETID.test(ev.op)) {
       const toRoot = Object.entries(args).some(([k, v]) => /id$/.test(k) && Number(v) === 0);
       const was = this.#uids.get(ev.procKey ?? `${ev.container}:${ev.pid}`);
       if (toRoot && was !== 0) return this.#fire('privilege-root', ev, `${ev.comm ?? `pid ${ev.pid}`} changed to root with ${ev.op}${was === undefined ? '' : ` (was uid ${was})`}`);
-      return [];
+      return NONE;
     }
     if (ev.op === 'ptrace') {
-      if (Number(args.request) === PTRACE_TRACEME) return [];
+      if (Number(args.request) === PTRACE_TRACEME) return NONE;
       return this.#fire('ptrace', ev, `${ev.comm ?? `pid ${ev.pid}`} used ptrace${args.target !== undefined ? ` on pid ${args.target}` : ''}`);
     }
-    return [];
+    return NONE;
   }
 
-  #net(ev: EventOf<'net'>): IncidentCandidate[] {
+  #net(ev: EventOf<'net'>): readonly IncidentCandidate[] {
     const r = this.#cfg['new-outbound'];
-    if (!r.enabled || ev.op !== 'connect' || !ev.remote) return [];
+    if (!r.enabled || ev.op !== 'connect' || !ev.remote) return NONE;
     const m = /^\[?(.*?)\]?:(\d+)$/.exec(ev.remote);
-    if (!m) return [];
+    if (!m) return NONE;
     const [, host, port] = m;
-    if (/^127\.|^::1$|^0\.0\.0\.0$|^::$/.test(host!) || r.ignorePorts.includes(Number(port))) return [];
+    if (/^127\.|^::1$|^0\.0\.0\.0$|^::$/.test(host!) || r.ignorePorts.includes(Number(port))) return NONE;
     const st = this.#st(ev.container);
-    if (st.dests.has(ev.remote)) return [];
+    if (st.dests.has(ev.remote)) return NONE;
     st.dests.add(ev.remote);
     return this.#fire('new-outbound', ev, `first connection from the container to ${ev.remote}`, ev.comm);
   }

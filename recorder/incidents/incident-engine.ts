@@ -72,14 +72,14 @@ export class IncidentEngine {
     }
     // A removed container raises nothing more: its open incident need not be remembered.
     if (ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container') this.#open.delete(ev.container);
-    let found: IncidentCandidate[];
+    let found: readonly IncidentCandidate[];
     try {
       found = ev.kind === 'lifecycle' ? [...this.#engine.onLifecycle(ev), ...this.#rules.onEvent(ev)] : this.#rules.onEvent(ev);
     } catch (err) {
       this.#log.error(`incident rules failed on a ${ev.kind} event: ${(err as Error).message}`);
       return;
     }
-    for (const c of found) this.#raise(c, out);
+    for (let i = 0; i < found.length; i++) this.#raise(found[i]!, out);
   };
 
   /** Per-container state held (for the leak test). */

@@ -128,22 +128,22 @@ interface EngineModem {
 /**
  * An engine socket holds only a few hundred of the engine's one-line writes (each is a buffer of
  * its own to the kernel): about 37 KiB of these lines on this machine. A 2 ms pause lets 100-300
- * lines gather without ever filling it at 40,000 lines/s, and a read of 32 KiB or more (or 3/4
- * of the most it held so far, where it holds less) means it was nearly full, so the next read
- * comes without pause. 100,000 lines read raw off the socket,
- * same session: 22,831 reads and 299 CPU-ms unpaced, 683 reads and 89 CPU-ms paced, same wall
- * time; a 5 ms pause slowed the storm by 15% (the engine's writes waited on the full socket).
+ * lines gather without filling it at 40,000 lines/s; a read of 32 KiB or more (or of 3/4 of the
+ * most it held so far, where it holds less) means it was nearly full, and the next read comes
+ * without pause. 100,000 lines read raw off the socket, same session: 22,831 reads and 299 CPU-ms
+ * unpaced, 683 reads and 89 CPU-ms paced, in the same wall time; a 5 ms pause slowed the storm by
+ * 15% (the engine's writes waited on the full socket).
  */
 const SOCKET_PACE: Pace = { smallRead: 32 * 1024, ms: 2 };
 const READ_BYTES = 64 * 1024;
 
 /**
  * GET `path` on the engine's unix socket and hand the body to `body`, one buffer per socket read
- * (http-response.ts says why), read paced (above) into one buffer reused for every read, so a read
- * costs no allocation of its own (and a pause stops reading at once, where a paused stream reads
- * on until its own buffer is full). Resolves when the stream ends, is aborted, or the connection drops
- * (the engine went away: the source reconnects and follows again); rejects on an error status or
- * a response it cannot read.
+ * (http-response.ts says why). The socket is read paced (above), into one buffer reused for every
+ * read, whose bytes are copied out at their own size; with it, a pause stops reading at once,
+ * where a paused stream reads on until its own buffer is full. Resolves when the stream ends, is
+ * aborted, or the connection drops (the engine went away: the source reconnects and follows
+ * again); rejects on an error status or a response it cannot read.
  */
 function followRaw(socketPath: string, path: string, headers: Record<string, string>, signal: AbortSignal, body: (b: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -9,8 +9,8 @@
  * output is arriving fast: we keep reading without pause, so a burst never waits on a full buffer.
  * Data is late by at most the pause; the pipeline batches for longer than that.
  *
- * Measured, old and new builds alternating: a 3,000-exec loop with eBPF capture cost the recorder
- * 2.6-3.4 -> 1.5-2.0 CPU-s and its bpftrace 1.0-1.2 -> 0.3-0.4 CPU-s.
+ * Measured on bpftrace, old and new builds alternating: a 3,000-exec loop with eBPF capture cost
+ * the recorder 2.6-3.4 -> 1.5-2.0 CPU-s and its bpftrace 1.0-1.2 -> 0.3-0.4 CPU-s.
  */
 import type { Readable } from 'node:stream';
 
@@ -23,8 +23,8 @@ export interface Pace {
 }
 
 /**
- * bpftrace's stdout, a pipe: 64 KiB of bytes, however they were written. A paused Readable goes
- * on reading until its own buffer is full, so the pause is long enough to matter.
+ * bpftrace's stdout: a pipe holds 64 KiB however it was written, so a pause can be long. (The
+ * engine's log socket holds far less: recorder/docker/log-follower.ts.)
  */
 export const PIPE_PACE: Pace = { smallRead: 32 * 1024, ms: 10 };
 

@@ -26,6 +26,11 @@ export function ensureEngine(): string {
     execFileSync('bash', [`${ROOT}scripts/test-env.sh`, 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
     Object.assign(process.env, parseEnvFile(readFileSync(`${ROOT}.test-env/env`, 'utf8')));
   }
+  try {
+    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    throw new Error(`no Docker engine answers at DOCKER_HOST=${process.env.DOCKER_HOST} (start it with scripts/test-env.sh up, or unset DOCKER_HOST and the benchmark starts the private engine)`);
+  }
   return process.env.DASHCAM_TEST_IMAGE || 'dashcam-test/busybox:latest';
 }
 

@@ -52,6 +52,8 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   readonly #startCbs: ((i: ContainerProcessInfo) => void)[] = [];
   readonly #stopCbs: ((id: string) => void)[] = [];
   readonly #followers = new Set<LogFollower>();
+  /** Containers a follow was asked for while one was running (#followAsync). */
+  readonly #followAgain = new Set<string>();
   #sink!: Sink;
   #events!: EngineEvents;
   #stats!: StatsPoller;
@@ -74,7 +76,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
 
   /** Sizes of per-container state (the leak test checks they return to their baseline). */
   footprint(): Record<string, number> {
-    return { live: this.#live.size, logCursors: this.#cursors.size, logFollowers: this.#followers.size, ...this.#snap?.footprint(), statsPrev: this.#stats?.size ?? 0 };
+    return { live: this.#live.size, logCursors: this.#cursors.size, logFollowers: this.#followers.size, logFollowAgain: this.#followAgain.size, ...this.#snap?.footprint(), statsPrev: this.#stats?.size ?? 0 };
   }
 
   async start(sink: Sink): Promise<void> {
@@ -221,13 +223,26 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     let cursor = this.#cursors.get(id);
     if (!cursor) {
       // After a recorder restart, resume dedupe from what the store already holds.
-      this.#cursors.set(id, (cursor = (await this.#opts.storedLogCursor?.(id)) ?? emptyLogCursor()));
-      // The previous run may have been behind the engine when it died: ask from the last line it
-      // stored, not from when it was last alive (dedupe skips what is already there).
-      const seen = [cursor.stdout.time, cursor.stderr.time].filter((t) => t > 0);
-      if (seen.length) since = Math.min(since, ...seen);
+      const stored = (await this.#opts.storedLogCursor?.(id)) ?? emptyLogCursor();
+      // A follow asked for at the same time may have set it meanwhile: there is one per container.
+      cursor = this.#cursors.get(id);
+      if (!cursor) {
+        this.#cursors.set(id, (cursor = stored));
+        // The previous run may have been behind the engine when it died: ask from the last line it
+        // stored, not from when it was last alive (dedupe skips what is already there).
+        const seen = [cursor.stdout.time, cursor.stderr.time].filter((t) => t > 0);
+        if (seen.length) since = Math.min(since, ...seen);
+      }
     }
     if (this.#stopping) return;
+    // One follower per container at a time. A container that starts while the recorder is
+    // reconciling is both adopted and seen starting; two followers both admitted every line
+    // (each gate starts from the cursor as it was), and each line was stored twice. A follow
+    // asked for meanwhile (a restart seen before the old stream ended) is done when it ends.
+    if (this.#following(id)) {
+      this.#followAgain.add(id);
+      return;
+    }
     this.#opts.log.debug(`logs of ${id.slice(0, 12)}: following since ${since} (stored up to ${cursor.stdout.time}/${cursor.stderr.time})`);
     const f = new LogFollower(this.#docker, id, { tty, maxLine: this.#opts.maxLogLine, since, cursor }, this.#sink, this.#opts.log);
     this.#followers.add(f);
@@ -237,10 +252,11 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     // The engine ends a log stream when the container stops, but also on its own restart and,
     // under heavy output, sometimes early: while the container runs, follow on from the cursor.
     // While the engine is unreachable, the reconcile after the reconnect follows on instead.
+    const again = this.#followAgain.delete(id);
     if (this.#stopping || this.#health.state !== 'running') return;
-    if (this.#live.has(id)) {
+    if (this.#live.has(id) || again) {
       await new Promise((r) => setTimeout(r, 200));
-      if (this.#stopping || !this.#live.has(id) || this.#health.state !== 'running') return;
+      if (this.#stopping || !(this.#live.has(id) || again) || !this.#cursors.has(id) || this.#health.state !== 'running') return;
       this.#follow(id, tty, this.#resumeAt(id, since));
     } else if (f.lines > 0 && catchUp < 3 && this.#cursors.has(id)) {
       // Stopped: a stream cut before the tail of the log file would lose its last lines, so read
@@ -266,6 +282,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   #detach(id: string, destroyed: boolean): void {
     if (destroyed) {
       this.#cursors.delete(id);
+      this.#followAgain.delete(id);
       this.#snap.forget(id);
     }
     if (!this.#live.delete(id)) return;

@@ -2,13 +2,19 @@
  * Following a container's logs straight off the engine's socket (recorder/docker/http-response.ts)
  * gives exactly the events dockerode's stream gives: both streams, a line the log driver splits,
  * bytes that are not UTF-8, a TTY container; and an error from the engine is a warning, not a crash.
+ * A container has one follower at a time, however many ways the recorder learns it started.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogFollower, emptyLogCursor } from '../../recorder/docker/log-follower.js';
 import { dockerFromEnv } from '../../recorder/docker/docker-source.js';
 import { createLogger } from '../../recorder/logger.js';
 import type { NewEvent } from '../../formats/schema.js';
-import { removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
+import { IMAGE, LABEL, removeTestContainers, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
+import { startRecorder } from '../helpers/recorder.js';
+import { tempDir } from '../helpers/temp-store.js';
+import { openLevelStore } from '../../formats/level-store.js';
+import { eventChunks } from '../../formats/queries.js';
 
 afterAll(removeTestContainers);
 
@@ -47,5 +53,27 @@ describe('log following (real engine)', () => {
     const warnings: string[] = [];
     expect(await follow('f'.repeat(64), false, false, warnings)).toEqual([]);
     expect(warnings.join('\n')).toMatch(/logs of ffffffffffff: \(HTTP code 404\) No such container/);
+  });
+
+  it('follows a container that starts while the recorder is starting once: every line stored once', { timeout: 60_000 }, async () => {
+    // The recorder lists the running containers once it is connected to the engine's events, and
+    // a container that started meanwhile is both in that list and in a start event: only one of
+    // them may follow its logs (two followers stored each line twice). `docker run` is waited for
+    // synchronously so that the list is made after the start, as on a busy host.
+    const store = await tempDir();
+    const rec = await startRecorder(store);
+    const id = execFileSync('docker', ['run', '-d', '--label', LABEL, '--name', uniqueName('follow-once'), IMAGE, 'sh', '-c',
+      'sleep 1; i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done; exec sleep 30'], { encoding: 'utf8' }).trim();
+    const end = Date.now() + 40_000;
+    while ((rec.pipeline.book.get(id)?.events ?? 0) < 20_000 && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1000)); // a second follower would still be writing
+    expect(rec.footprint().logFollowers).toBe(1);
+    await rec.stop();
+    const kv = await openLevelStore(store);
+    const lines: string[] = [];
+    for await (const evs of eventChunks(kv, id)) for (const ev of evs) if (ev.kind === 'log') lines.push(Buffer.from(ev.line).toString());
+    await kv.close();
+    expect(new Set(lines).size).toBe(20_000);
+    expect(lines.length).toBe(20_000);
   });
 });

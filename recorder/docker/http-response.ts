@@ -11,7 +11,9 @@
  * object per chunk on the way (chunk sizes are read from the bytes, data copied straight into the
  * read's body buffer): at one chunk per log line, every allocation here is one per line.
  *
- * Buffers handed over are never reused, so the caller may keep views of them.
+ * Buffers handed over are never reused, so the caller may keep views of them. A caller that reads
+ * into one buffer it reuses says so (`reusedReads`): a body is then always a copy, never a view of
+ * the read, and the read needs no copy of its own (each byte is copied once).
  */
 export interface ResponseHead { status: number; headers: Map<string, string> }
 
@@ -57,7 +59,7 @@ class BodyBuilder {
   #n = 0;
   #copy: Buffer | undefined;
   #size = 0;
-  constructor(readonly src: Buffer) {}
+  constructor(readonly src: Buffer, readonly reused: boolean) {}
 
   add(from: number, to: number): void {
     if (to <= from) return;
@@ -77,7 +79,8 @@ class BodyBuilder {
 
   /** The body so far (undefined when empty); the builder starts over. */
   take(): Buffer | undefined {
-    const out = this.#n === 0 ? undefined : this.#copy ? this.#copy.subarray(0, this.#size) : this.src.subarray(this.#from, this.#to);
+    const one = (): Buffer => (this.reused ? Buffer.from(this.src.subarray(this.#from, this.#to)) : this.src.subarray(this.#from, this.#to));
+    const out = this.#n === 0 ? undefined : this.#copy ? this.#copy.subarray(0, this.#size) : one();
     this.#n = 0;
     this.#copy = undefined;
     return out;
@@ -92,8 +95,11 @@ export class HttpResponseDecoder {
   /** Data bytes left in the current chunk (or in a sized body). */
   #left = 0;
 
-  constructor(handlers: ResponseHandlers) {
+  readonly #reused: boolean;
+
+  constructor(handlers: ResponseHandlers, opts: { reusedReads?: boolean } = {}) {
     this.#h = handlers;
+    this.#reused = opts.reusedReads ?? false;
   }
 
   get done(): boolean {
@@ -108,7 +114,7 @@ export class HttpResponseDecoder {
       b = Buffer.concat([this.#carry, read]);
       this.#carry = Buffer.alloc(0);
     }
-    const out = new BodyBuilder(b);
+    const out = new BodyBuilder(b, this.#reused && b === read);
     while (at < b.length && this.#state !== 'done') {
       switch (this.#state) {
         case 'head': {

@@ -140,7 +140,7 @@ const READ_BYTES = 64 * 1024;
 /**
  * GET `path` on the engine's unix socket and hand the body to `body`, one buffer per socket read
  * (http-response.ts says why). The socket is read paced (above), into one buffer reused for every
- * read, whose bytes are copied out at their own size; with it, a pause stops reading at once,
+ * read (the decoder copies each body out of it); with it, a pause stops reading at once,
  * where a paused stream reads on until its own buffer is full. Resolves when the stream ends, is
  * aborted, or the connection drops (the engine went away: the source reconnects and follows
  * again); rejects on an error status or a response it cannot read.
@@ -158,7 +158,7 @@ function followRaw(socketPath: string, path: string, headers: Record<string, str
         else if (errorBody.length < 16) errorBody.push(b);
       },
       end: () => sock.end(),
-    });
+    }, { reusedReads: true });
     const pacer = new Pacer(SOCKET_PACE);
     const resume = (): void => void (sock.destroyed || sock.resume());
     const sock = connect({
@@ -167,8 +167,7 @@ function followRaw(socketPath: string, path: string, headers: Record<string, str
         buffer: Buffer.allocUnsafe(READ_BYTES),
         callback: (n: number, buf: Uint8Array): boolean => {
           try {
-            // A copy: the decoder and the framer hand on views of what they are given.
-            dec.push(Buffer.from(buf.subarray(0, n)));
+            dec.push(Buffer.from(buf.buffer, buf.byteOffset, n));
           } catch (err) {
             failed = err as Error;
             sock.destroy();

@@ -53,6 +53,21 @@ describe('HttpResponseDecoder', () => {
     }
   });
 
+  it('with reusedReads, hands over bodies that outlive the read buffer they came in', () => {
+    const r = rng(5);
+    const parts = Array.from({ length: 300 }, (_, i) => Buffer.from(`line ${i} ${'y'.repeat(Math.floor(r() * 100))}\n`));
+    const bodies: Buffer[] = [];
+    const d = new HttpResponseDecoder({ head: () => undefined, body: (b) => void bodies.push(b), end: () => undefined }, { reusedReads: true });
+    // One buffer for every read, as the log follower reads; some reads hold one chunk's data only.
+    const scratch = Buffer.alloc(512);
+    for (const piece of splits(chunked(parts), r)) {
+      piece.copy(scratch);
+      d.push(scratch.subarray(0, piece.length));
+      scratch.fill(0x21);
+    }
+    expect(Buffer.concat(bodies)).toEqual(Buffer.concat(parts));
+  });
+
   it('decodes sized and close-delimited bodies, and an error status with its JSON', () => {
     const sized = decode(splits(Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 38\r\n\r\n{"message":"No such container: abc12"}'), rng(3)));
     expect(sized.head?.status).toBe(404);

@@ -29,7 +29,8 @@ export function ensureEngine(): string {
   try {
     execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore', timeout: 20_000 });
   } catch {
-    throw new Error(`no Docker engine answers at DOCKER_HOST=${process.env.DOCKER_HOST} (start it with scripts/test-env.sh up, or unset DOCKER_HOST and the benchmark starts the private engine)`);
+    process.stderr.write(`bench: no Docker engine answers at DOCKER_HOST=${process.env.DOCKER_HOST} (start it with scripts/test-env.sh up, or unset DOCKER_HOST and the benchmark starts the private engine)\n`);
+    process.exit(1);
   }
   return process.env.DASHCAM_TEST_IMAGE || 'dashcam-test/busybox:latest';
 }

@@ -66,6 +66,10 @@ export class Pipeline implements Sink {
   /** Container-record puts of a failed batch, retried with the next one (the book forgets them). */
   #carry: KVEntry[] = [];
   #closed = false;
+  /** Every event with a seq up to this one is in the store (batches are written in seq order). */
+  #writtenSeq: number;
+  /** whenWritten() callers, resolved as batches land. */
+  #waiters: { seq: number; resolve: () => void }[] = [];
   readonly #run: RunRecord;
   readonly #runKey: Buffer;
   /** Counters for `dashcam status`. */
@@ -76,6 +80,7 @@ export class Pipeline implements Sink {
     this.#opts = opts;
     this.#log = log;
     this.#seq = seq;
+    this.#writtenSeq = seq;
     this.book = new ContainerBook(opts.evictAfterMs);
     this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_MS);
     this.#sweepTimer.unref();
@@ -90,6 +95,27 @@ export class Pipeline implements Sink {
 
   get run(): RunRecord {
     return this.#run;
+  }
+
+  /** The seq up to which every event is in the store. */
+  get writtenSeq(): number {
+    return this.#writtenSeq;
+  }
+
+  /**
+   * Resolves once every event up to `seq` is in the store, with the puts observers made as they
+   * saw them (they go in the same batch); also once the pipeline is closed, written or not.
+   */
+  whenWritten(seq: number): Promise<void> {
+    if (seq <= this.#writtenSeq || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
+  }
+
+  #wake(all: boolean): void {
+    if (this.#waiters.length === 0) return;
+    const due = this.#waiters.filter((w) => all || w.seq <= this.#writtenSeq);
+    this.#waiters = all ? [] : this.#waiters.filter((w) => w.seq > this.#writtenSeq);
+    for (const w of due) w.resolve();
   }
 
   addObserver(o: Observer): void {
@@ -190,6 +216,8 @@ export class Pipeline implements Sink {
         await this.#kv.write(puts);
         this.#carry = [];
         this.#failures = 0;
+        if (batch.length > 0) this.#writtenSeq = batch[batch.length - 1]!.seq;
+        this.#wake(false);
         this.stats.written += batch.length;
         this.stats.batches++;
         this.stats.lastBatchMs = performance.now() - t0;
@@ -257,7 +285,11 @@ export class Pipeline implements Sink {
   async close(): Promise<void> {
     clearInterval(this.#sweepTimer);
     this.#closed = true; // no new events; the drain loop gives up after a few failed attempts
-    await this.flush();
+    try {
+      await this.flush();
+    } finally {
+      this.#wake(true);
+    }
     this.#run.stop = nowMicros();
     await this.#kv.write([[this.#runKey, pack(this.#run)], ...this.book.drain()]);
   }

@@ -157,6 +157,8 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   };
   // Incidents, retention and the Falco listener; also registers status, gc and mark.
   const incidents = await setupIncidentServices(kv, pipeline, sources, opts, commands, log);
+  const status = commands.get('status')!;
+  if (keyframes) commands.set('status', async (args) => ({ ...((await status(args)) as object), keyframes: keyframes.stats }));
   let server: Server | undefined = await startQueryServer(kv, opts.store, dispatch, log, opts.socketGroup);
   try {
     await incidents.start();

@@ -4,8 +4,10 @@
  *
  * Entries go through two stages, in (time, seq) order:
  *   [head, rel)   released: past the lateness window, waiting to be folded into the next keyframe;
- *   [rel, count)  waiting: still inside the window, where a later push may insert before them.
- * `drain` decodes the released events and hands them over, in order, then drops them. The writer
+ *   [rel, count)  waiting: still inside the window.
+ * A push may insert anywhere after the last drained event, among the released ones too: only what
+ * a keyframe has folded is final. `drain` decodes the released events and hands them over, in
+ * order, then drops them. The writer
  * drains only when it builds a keyframe, so the events' state objects live for one synchronous
  * fold and die young (bench/memory.ts: objects that lived between events were promoted and kept
  * the old generation growing). An event is decoded from the stored bytes, as replay decodes it,
@@ -58,6 +60,9 @@ export class ReorderBuffer {
   /** Position of the last released event (0/0 before any). */
   releasedTime = 0;
   releasedSeq = 0;
+  /** Position of the last drained event (0/0 before any): an event before it is too late. */
+  drainedTime = 0;
+  drainedSeq = 0;
 
   /** Events still inside the lateness window. */
   get waiting(): number {
@@ -80,14 +85,16 @@ export class ReorderBuffer {
   }
 
   /**
-   * Adds an event in (time, seq) order among the waiting ones (the caller rejects events before
-   * the last released one); events mostly come in order, so this is mostly an append.
+   * Adds an event in (time, seq) order (the caller rejects events before the last drained one);
+   * events mostly come in order, so this is mostly an append. An event that sorts before the last
+   * released one is released at once.
    */
   push(time: number, seq: number, value: Uint8Array, end = false): void {
     if (this.#count === this.#time.length) this.#makeRoom();
     const slab = this.#room(value.length);
     let i = this.#count;
-    while (i > this.#rel && (time < this.#time[i - 1]! || (time === this.#time[i - 1]! && seq < this.#seq[i - 1]!))) i--;
+    while (i > this.#head && (time < this.#time[i - 1]! || (time === this.#time[i - 1]! && seq < this.#seq[i - 1]!))) i--;
+    if (i < this.#rel) this.#rel++;
     if (i < this.#count) {
       for (const a of [this.#time, this.#seq, this.#off, this.#len, this.#end]) a.copyWithin(i + 1, i, this.#count);
       this.#slab.copyWithin(i + 1, i, this.#count);
@@ -135,6 +142,8 @@ export class ReorderBuffer {
       if (--slab.live === 0 && slab !== this.#cur) recycle(slab);
     }
     this.#head = this.#rel;
+    this.drainedTime = this.releasedTime;
+    this.drainedSeq = this.releasedSeq;
     if (this.#head === this.#count) {
       this.#head = this.#rel = this.#count = 0;
       // Nothing left: a quiet container holds no slab until its next event.

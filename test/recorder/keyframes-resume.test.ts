@@ -83,7 +83,7 @@ describe('KeyframeWriter', () => {
     }
   });
 
-  it('after a restart, an event older than the last stored one withdraws the keyframes after it, also those of the earlier run', async () => {
+  it('after a restart, an event older than the last stored one withdraws the keyframes after it, also those of the earlier run, and keyframing starts again from the store', async () => {
     const kv = await openLevelStore(await tempDir(), { create: true });
     open.push(kv);
     const evs = events();
@@ -94,15 +94,17 @@ describe('KeyframeWriter', () => {
     const late = { ...evs[900]!, time: evs[900]!.time! + 1 };
     const second = await run(kv, async (p) => openKeyframeWriter(kv, await listContainers(kv), opts, p), [late, ...evs.slice(1000)]);
     expect(second.stats.late).toBe(1);
-    expect(second.stats.keyframes).toBe(0);
+    expect(second.stats.resyncs).toBe(1);
     const after = await keyframes(kv);
-    expect(after.map((k) => [k.time, k.seq])).toEqual(stored.map((k) => [k.time, k.seq]));
     const usable = after.filter((k) => decodeKeyframeHeader(k.value).usable);
     const withdrawn = after.filter((k) => !decodeKeyframeHeader(k.value).usable);
     expect(withdrawn.length).toBeGreaterThan(0);
-    expect(usable.length).toBeGreaterThan(0);
     expect(withdrawn.every((k) => k.time > late.time!)).toBe(true);
-    expect(usable.every((k) => k.time <= late.time!)).toBe(true);
+    // The first run's keyframes after the late event are withdrawn; the second run's come after them.
+    const first = new Set(stored.map((k) => `${k.time}/${k.seq}`));
+    expect(usable.filter((k) => first.has(`${k.time}/${k.seq}`)).every((k) => k.time <= late.time!)).toBe(true);
+    expect(second.stats.keyframes).toBeGreaterThan(5);
+    expect(usable.filter((k) => !first.has(`${k.time}/${k.seq}`)).length).toBe(second.stats.keyframes);
     // Every keyframe still used is right, with the late event in the store.
     for (const kf of usable) {
       const { livePid, ...got } = decodeKeyframe(kf.value);
@@ -110,5 +112,41 @@ describe('KeyframeWriter', () => {
       expect(got).toEqual(want);
       expect(livePid).toEqual(wantPid);
     }
+  });
+});
+
+describe('KeyframeWriter, a container that ended', () => {
+  it('withdraws its last keyframes for an event that comes after its destroy was folded, instead of keyframing it from an empty state; forgets it a minute later', () => {
+    const t0 = 1_700_000_000_000_000;
+    const w = new KeyframeWriter({ everyEvents: 10, latenessMicros: 100_000 });
+    const out: KVEntry[] = [];
+    let seq = 0;
+    const feedOne = (e: Omit<DashEvent, 'seq'>): DashEvent => {
+      const ev = { ...e, seq: ++seq } as DashEvent;
+      w.observe(ev, out, encodeValue(ev));
+      return ev;
+    };
+    const exec = (time: number): Omit<DashEvent, 'seq'> => ({ kind: 'exec', source: 'ebpf', container: CID_A, time, pid: 10 + seq, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] }) as Omit<DashEvent, 'seq'>;
+    for (let i = 0; i < 25; i++) feedOne(exec(t0 + i * 1000));
+    const destroy = feedOne({ kind: 'lifecycle', source: 'docker', container: CID_A, time: t0 + 30_000, type: 'container', action: 'destroy', attributes: {} } as Omit<DashEvent, 'seq'>);
+    w.sweep(out, t0 + 1_000_000);
+    expect(parseTimeKey(out.at(-1)![0])).toMatchObject({ time: destroy.time, seq: destroy.seq });
+    expect(out.every(([, v]) => decodeKeyframeHeader(v).usable)).toBe(true);
+    expect(w.footprint()).toMatchObject({ keyframeTracks: 0, keyframeEnded: 1 });
+    // A kernel event of the container, held until now, from before its last keyframes.
+    const kept = out.filter(([k]) => parseTimeKey(k).time < t0 + 15_500).length;
+    out.length = 0;
+    const straggler = feedOne(exec(t0 + 15_500));
+    w.sweep(out, t0 + 2_000_000);
+    expect(out.length).toBeGreaterThan(0);
+    for (const [k, v] of out) {
+      expect(decodeKeyframeHeader(v).usable).toBe(false);
+      expect(parseTimeKey(k).time).toBeGreaterThan(straggler.time);
+    }
+    expect(kept).toBeGreaterThan(0);
+    expect(w.footprint()).toMatchObject({ keyframeTracks: 0, keyframeEnded: 1 });
+    expect(w.stats.late).toBe(1);
+    w.sweep(out, t0 + 62_000_000);
+    expect(w.footprint()).toMatchObject({ keyframeEnded: 0 });
   });
 });

@@ -121,4 +121,22 @@ describe('ReorderBuffer', () => {
     expect(bufs.map((b) => b.holdsSlab)).toEqual([false, false, false]);
     expect(pooledSlabs()).toBeGreaterThan(0);
   });
+
+  it('takes an event older than the last released one, until a drain: it is released at once, in order', () => {
+    const buf = new ReorderBuffer();
+    const log = (time: number, seq: number): DashEvent => ({ kind: 'log', source: 'docker', container: CID, time, seq, stream: 'stdout', line: Buffer.from(`${seq}`) }) as DashEvent;
+    for (const [t, q] of [[10, 1], [20, 2], [30, 3], [40, 4]] as const) buf.push(t, q, encodeValue(log(t, q)));
+    buf.release();
+    buf.release();
+    buf.release();
+    expect([buf.released, buf.waiting, buf.releasedTime]).toEqual([3, 1, 30]);
+    buf.push(15, 5, encodeValue(log(15, 5)));
+    expect([buf.released, buf.waiting, buf.releasedTime]).toEqual([4, 1, 30]);
+    const out: DashEvent[] = [];
+    drainLines(buf, out);
+    expect(out.map((e) => e.seq)).toEqual([1, 5, 2, 3]);
+    expect([buf.drainedTime, buf.drainedSeq]).toEqual([30, 3]);
+    buf.push(35, 6, encodeValue(log(35, 6)));
+    expect([buf.released, buf.waiting]).toEqual([0, 2]);
+  });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openLevelStore, type LevelStore } from '../../formats/level-store.js';
 import { Pipeline } from '../../recorder/pipeline.js';
 import { createLogger } from '../../recorder/logger.js';
-import { KeyframeWriter, type KeyframeOptions } from '../../recorder/keyframes.js';
+import { KeyframeWriter, openKeyframeWriter, type KeyframeOptions } from '../../recorder/keyframes.js';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -94,10 +94,11 @@ export function* fixtureEvents(o: FixtureOptions): Generator<NewEvent> {
 const quiet = createLogger({ quiet: true, write: () => {} });
 
 /** Writes a fixture through the real pipeline with the keyframe writer; returns the open store. */
-export async function fixtureStore(o: FixtureOptions, kf: Partial<KeyframeOptions>, dir?: string): Promise<{ kv: LevelStore; writer: KeyframeWriter }> {
+export async function fixtureStore(o: FixtureOptions, kf: Partial<KeyframeOptions>, dir?: string, resync = false): Promise<{ kv: LevelStore; writer: KeyframeWriter }> {
   const kv = await openLevelStore(dir ?? (await mkdtemp(join(tmpdir(), 'dashcam-fx-'))), { create: true });
   const p = await Pipeline.open(kv, { flushMs: 5, batchSize: 2048 }, quiet, 0);
-  const writer = new KeyframeWriter(kf);
+  // With `resync`, the writer the recorder runs: a container whose events come too late is read back from the store.
+  const writer = resync ? await openKeyframeWriter(kv, [], kf, p) : new KeyframeWriter(kf);
   p.addObserver(writer.observe);
   let i = 0;
   for (const ev of fixtureEvents(o)) {

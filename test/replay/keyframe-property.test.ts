@@ -97,4 +97,21 @@ describe('state from a keyframe equals state from the start', () => {
     for (let i = 0; i < 60; i++) await sameState(kv, CID_A, events[Math.floor(r() * events.length)]!.pos);
     for (const kf of kfs) await sameState(kv, CID_A, kf.pos);
   });
+
+  it('stays exact when the writer reads a container back from the store after late events, and keyframes it again', async () => {
+    const { kv, writer } = await fixtureStore({ count: 12_000, seed: 11, veryLate: 4 }, { everyEvents: 100, latenessMicros: 400_000 }, await tempDir(), true);
+    open.push(kv);
+    expect(writer.stats.resyncs).toBeGreaterThan(0);
+    expect(writer.stats.withdrawn).toBeGreaterThan(0);
+    const kfs = await keysOf(kv, P_KEYFRAME, CID_A);
+    const usable = kfs.filter((k) => decodeKeyframeHeader(k.value).usable);
+    const events = await eventsOf(kv, CID_A);
+    // Keyframes again after the last late event: the container was not given up on.
+    const lastWithdrawn = kfs.filter((k) => !decodeKeyframeHeader(k.value).usable).at(-1)!.pos;
+    expect(usable.filter((k) => k.pos.time > lastWithdrawn.time).length).toBeGreaterThan(5);
+    expect(writer.footprint().keyframeResyncs).toBe(0);
+    const r = rng(9);
+    for (let i = 0; i < 60; i++) await sameState(kv, CID_A, events[Math.floor(r() * events.length)]!.pos);
+    for (const kf of usable) expect(await sameState(kv, CID_A, kf.pos)).toBe(true);
+  });
 });

@@ -103,8 +103,6 @@ interface Resync {
 
 const endsContainer = (ev: DashEvent): boolean => ev.kind === 'lifecycle' && ev.action === 'destroy' && ev.type === 'container';
 const LIFECYCLE = kindNum('lifecycle');
-/** How long an ended container's keyframes stay withdrawable, µs (well past any source's hold). */
-const ENDED_KEEP = 60_000_000;
 /** Events a resync holds for its container while it reads, at most. */
 const MEANWHILE_MAX = 50_000;
 
@@ -117,9 +115,10 @@ export class KeyframeWriter {
   readonly #skip = new Set<string>();
   readonly #resyncs = new Map<string, Resync>();
   /**
-   * Containers whose destroy a keyframe has folded, kept ENDED_KEEP: an event of theirs that
-   * comes after it (a kernel event held until its container was known) withdraws the keyframes
-   * after it rather than start a track of its own from an empty state.
+   * Containers whose destroy a keyframe has folded, kept as long as the widest window
+   * (maxLatenessMicros, past any source's hold): an event of theirs that comes after it (a kernel
+   * event held until its container was known) withdraws the keyframes after it rather than start
+   * a track of its own from an empty state.
    */
   readonly #ended = new Map<string, { cid: Uint8Array; written: Position[]; at: number }>();
   /** Puts made outside an observer call (a resync's withdrawals), handed over with the next one. */
@@ -310,7 +309,7 @@ export class KeyframeWriter {
   readonly sweep = (out: KVEntry[], now: number): void => {
     if (this.#deferred.length) this.#handOver(out);
     for (const t of [...this.#tracks.values()]) if (t.buf.waiting > 0) this.#release(t, now - t.lateness, out);
-    for (const [id, e] of this.#ended) if (now - e.at > ENDED_KEEP) this.#ended.delete(id);
+    for (const [id, e] of this.#ended) if (now - e.at > this.#opts.maxLatenessMicros) this.#ended.delete(id);
   };
 
   /** Per-container state held (for the leak test). */

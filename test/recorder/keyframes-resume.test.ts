@@ -116,9 +116,9 @@ describe('KeyframeWriter', () => {
 });
 
 describe('KeyframeWriter, a container that ended', () => {
-  it('withdraws its last keyframes for an event that comes after its destroy was folded, instead of keyframing it from an empty state; forgets it a minute later', () => {
+  it('withdraws its last keyframes for an event that comes after its destroy was folded, instead of keyframing it from an empty state; forgets it once past the widest window', () => {
     const t0 = 1_700_000_000_000_000;
-    const w = new KeyframeWriter({ everyEvents: 10, latenessMicros: 100_000 });
+    const w = new KeyframeWriter({ everyEvents: 10, latenessMicros: 100_000, maxLatenessMicros: 5_000_000 });
     const out: KVEntry[] = [];
     let seq = 0;
     const feedOne = (e: Omit<DashEvent, 'seq'>): DashEvent => {
@@ -146,7 +146,9 @@ describe('KeyframeWriter, a container that ended', () => {
     expect(kept).toBeGreaterThan(0);
     expect(w.footprint()).toMatchObject({ keyframeTracks: 0, keyframeEnded: 1 });
     expect(w.stats.late).toBe(1);
-    w.sweep(out, t0 + 62_000_000);
+    w.sweep(out, t0 + 4_000_000);
+    expect(w.footprint()).toMatchObject({ keyframeEnded: 1 });
+    w.sweep(out, t0 + 6_000_000);
     expect(w.footprint()).toMatchObject({ keyframeEnded: 0 });
   });
 });

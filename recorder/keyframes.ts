@@ -121,8 +121,6 @@ export class KeyframeWriter {
    * a track of its own from an empty state.
    */
   readonly #ended = new Map<string, { cid: Uint8Array; written: Position[]; at: number }>();
-  /** Puts made outside an observer call (a resync's withdrawals), handed over with the next one. */
-  #deferred: KVEntry[] = [];
   #maxTime = 0;
   #count = 0;
   readonly #withdrawStored: WithdrawStored | undefined;
@@ -151,7 +149,6 @@ export class KeyframeWriter {
   }
 
   readonly observe: Observer = (ev, out, value) => {
-    if (this.#deferred.length) this.#handOver(out);
     if (ev.container === '') return;
     if (this.#skip.has(ev.container)) {
       if (endsContainer(ev)) this.#skip.delete(ev.container);
@@ -179,11 +176,6 @@ export class KeyframeWriter {
       for (const other of this.#tracks.values()) if (other !== t && other.buf.waiting > 0) this.#release(other, this.#maxTime - other.lateness, out);
     }
   };
-
-  #handOver(out: KVEntry[]): void {
-    for (const e of this.#deferred) out.push(e);
-    this.#deferred = [];
-  }
 
   #add(t: Track, time: number, seq: number, value: Uint8Array, end: boolean): void {
     t.buf.push(time, seq, value, end);
@@ -242,7 +234,7 @@ export class KeyframeWriter {
       return;
     }
     const lateness = Math.min(this.#opts.maxLatenessMicros, Math.max(t.lateness, 2 * (t.maxTime - ev.time)));
-    this.#resync(t.id, { cid: t.cid, written, lateness, meanwhile: [], ...(t.resumedAt ? { resumedAt: t.resumedAt } : {}) }, ev);
+    this.#resync(t.id, { cid: t.cid, written, lateness, meanwhile: [], ...(t.resumedAt ? { resumedAt: t.resumedAt } : {}) }, { time: ev.time, seq: ev.seq });
   }
 
   /**
@@ -284,11 +276,11 @@ export class KeyframeWriter {
     const later = r.meanwhile.filter((e) => e.seq > read.upTo);
     const first = later.reduce<StoredValue | undefined>((a, e) => (!a || before(e, a.time, a.seq) ? e : a), undefined);
     if (first && before(first, from.time, from.seq)) {
+      // Not in an observer call: the keyframes after it (all stored by now) are withdrawn through the store.
       const ev = { time: first.time, seq: first.seq };
       this.stats.late++;
-      r.written = this.#withdraw(r.cid, r.written, ev, this.#deferred);
-      if (r.resumedAt && before(ev, r.resumedAt.time, r.resumedAt.seq)) this.#withdrawStored?.(id, ev, r.resumedAt);
-      this.#resync(id, { ...r, meanwhile: [] }, ev);
+      this.#withdrawStored?.(id, ev, atTime(Number.MAX_SAFE_INTEGER - 1));
+      this.#resync(id, { ...r, written: r.written.filter((k) => !before(ev, k.time, k.seq)), meanwhile: [] }, ev);
       return;
     }
     const t = this.#track(id, read.keyframe?.state, r.lateness);
@@ -307,7 +299,6 @@ export class KeyframeWriter {
    * wait for some other container's events to move the watermark.
    */
   readonly sweep = (out: KVEntry[], now: number): void => {
-    if (this.#deferred.length) this.#handOver(out);
     for (const t of [...this.#tracks.values()]) if (t.buf.waiting > 0) this.#release(t, now - t.lateness, out);
     for (const [id, e] of this.#ended) if (now - e.at > this.#opts.maxLatenessMicros) this.#ended.delete(id);
   };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyframeWriter, openKeyframeWriter } from '../../recorder/keyframes.js';
+import { KeyframeWriter, openKeyframeWriter, type ResyncRead } from '../../recorder/keyframes.js';
 import { Pipeline } from '../../recorder/pipeline.js';
 import { createLogger } from '../../recorder/logger.js';
 import { openLevelStore, type LevelStore } from '../../formats/level-store.js';
@@ -150,5 +150,49 @@ describe('KeyframeWriter, a container that ended', () => {
     expect(w.footprint()).toMatchObject({ keyframeEnded: 1 });
     w.sweep(out, t0 + 6_000_000);
     expect(w.footprint()).toMatchObject({ keyframeEnded: 0 });
+  });
+});
+
+describe('KeyframeWriter, resync', () => {
+  it('reads again, from before it, when an event seen during the read is older than the keyframe the read found', async () => {
+    const t0 = 1_700_000_000_000_000;
+    const reads: { late: { time: number; seq: number }; done: (r: ResyncRead) => void }[] = [];
+    const withdrawn: [number, number][] = [];
+    const w = new KeyframeWriter(
+      { everyEvents: 10, latenessMicros: 1000 },
+      [],
+      [],
+      (_id, after) => withdrawn.push([after.time, after.seq]),
+      (_id, late) => new Promise<ResyncRead>((done) => reads.push({ late, done })),
+    );
+    const out: KVEntry[] = [];
+    let seq = 0;
+    const mk = (time: number): DashEvent => ({ kind: 'exec', source: 'ebpf', container: CID_A, time, seq: ++seq, pid: 10, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] }) as DashEvent;
+    const all: DashEvent[] = [];
+    const send = (time: number): DashEvent => {
+      const ev = mk(time);
+      all.push(ev);
+      w.observe(ev, out, encodeValue(ev));
+      return ev;
+    };
+    for (let i = 0; i < 40; i++) send(t0 + i * 1000);
+    expect(w.stats.keyframes).toBeGreaterThan(2);
+    const late1 = send(t0 + 20_500);
+    expect(reads.map((r) => r.late)).toEqual([{ time: late1.time, seq: late1.seq }]);
+    // Seen while the store is read: one newer (kept), one older than the keyframe the read finds.
+    send(t0 + 41_000);
+    const late2 = send(t0 + 5_500);
+    const kfPos = { time: t0 + 10_000, seq: 11 };
+    const stored = all.filter((e) => e.seq <= late1.seq && (e.time > kfPos.time || (e.time === kfPos.time && e.seq > kfPos.seq)));
+    reads[0]!.done({ keyframe: { pos: kfPos, state: emptyState(CID_A) }, events: stored.map((e) => ({ time: e.time, seq: e.seq, value: encodeValue(e) })), upTo: late1.seq });
+    await new Promise((r) => setImmediate(r));
+    expect(reads.map((r) => r.late)).toEqual([{ time: late1.time, seq: late1.seq }, { time: late2.time, seq: late2.seq }]);
+    expect(withdrawn).toEqual([[late2.time, late2.seq]]);
+    expect(w.footprint()).toMatchObject({ keyframeResyncs: 1, keyframeTracks: 0 });
+    // The second read finds no keyframe before it: the container starts over from its first event.
+    reads[1]!.done({ events: all.filter((e) => e.seq <= late2.seq).map((e) => ({ time: e.time, seq: e.seq, value: encodeValue(e) })), upTo: late2.seq });
+    await new Promise((r) => setImmediate(r));
+    expect(w.footprint()).toMatchObject({ keyframeResyncs: 0, keyframeTracks: 1 });
+    expect(w.stats).toMatchObject({ late: 2, resyncs: 2 });
   });
 });

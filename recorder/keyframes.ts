@@ -15,10 +15,10 @@
  * per-container reorder buffer until they are `latenessMicros` older than the newest one, and an
  * event may still slot in among them until a keyframe folds them. An event older than the last
  * keyframe would make the keyframes after it wrong: they are withdrawn (overwritten with a marker
- * replay skips), the container's window grows to twice that lateness (up to `maxLatenessMicros`),
- * and its keyframing starts again from the store (resync): the newest keyframe before the late event, and the
- * events since, read back once the late event is written. Replay stays exact throughout; only
- * seeks into the withdrawn stretch get longer.
+ * replay skips), the container's window grows to twice that lateness (up to `maxLatenessMicros`,
+ * shrinking back 10% per keyframe), and its keyframing starts again from the store (resync): the
+ * newest keyframe before the late event and the events since, read back once the late event is
+ * written. Replay stays exact throughout; only seeks into the withdrawn stretch get longer.
  *
  * Why a small window that grows rather than a large fixed one: the window is most of what the
  * writer holds (every event of the last `latenessMicros`, as bytes). Sources that feed the

@@ -24,7 +24,7 @@ import { chooseKernelSource, startKernelSource } from './kernel-source.js';
 import type { CaptureSource } from './source.js';
 import { RECORD_DEFAULTS, type RecordOptions } from './record-options.js';
 import { VERSION } from './version.js';
-import { openKeyframeWriter } from './keyframes.js';
+import { openKeyframeWriter } from './keyframes-store.js';
 import { setupIncidentServices, type IncidentServices } from './incidents/incident-services.js';
 
 export interface Recorder {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyframeWriter, openKeyframeWriter, type ResyncRead } from '../../recorder/keyframes.js';
+import { KeyframeWriter, type ResyncRead } from '../../recorder/keyframes.js';
+import { openKeyframeWriter } from '../../recorder/keyframes-store.js';
 import { Pipeline } from '../../recorder/pipeline.js';
 import { createLogger } from '../../recorder/logger.js';
 import { openLevelStore, type LevelStore } from '../../formats/level-store.js';

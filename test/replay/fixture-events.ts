@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { openLevelStore, type LevelStore } from '../../formats/level-store.js';
 import { Pipeline } from '../../recorder/pipeline.js';
 import { createLogger } from '../../recorder/logger.js';
-import { KeyframeWriter, openKeyframeWriter, type KeyframeOptions } from '../../recorder/keyframes.js';
+import { KeyframeWriter, type KeyframeOptions } from '../../recorder/keyframes.js';
+import { openKeyframeWriter } from '../../recorder/keyframes-store.js';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;

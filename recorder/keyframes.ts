@@ -183,15 +183,18 @@ export class KeyframeWriter {
 
   #release(t: Track, watermark: number, out: KVEntry[]): void {
     const { buf } = t;
+    if (buf.endReleased) return this.#end(t, out);
     while (buf.waiting > 0 && buf.firstWaitingTime() <= watermark) {
-      const end = buf.release();
-      if (end || buf.released >= this.#opts.everyEvents || buf.releasedTime - t.lastKfTime >= this.#opts.everyMicros) this.#write(t, out);
-      if (end) {
-        this.#tracks.delete(t.id);
-        this.#ended.set(t.id, { cid: t.cid, written: t.written, at: t.maxTime });
-        return;
-      }
+      if (buf.release()) return this.#end(t, out);
+      if (buf.released >= this.#opts.everyEvents || buf.releasedTime - t.lastKfTime >= this.#opts.everyMicros) this.#write(t, out);
     }
+  }
+
+  /** The container's destroy is released: a last keyframe, and the track ends. */
+  #end(t: Track, out: KVEntry[]): void {
+    this.#write(t, out);
+    this.#tracks.delete(t.id);
+    this.#ended.set(t.id, { cid: t.cid, written: t.written, at: t.maxTime });
   }
 
   #write(t: Track, out: KVEntry[]): void {

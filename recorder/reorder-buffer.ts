@@ -63,6 +63,8 @@ export class ReorderBuffer {
   /** Position of the last drained event (0/0 before any): an event before it is too late. */
   drainedTime = 0;
   drainedSeq = 0;
+  /** An event that ends the container was pushed among the released ones (release() never returns it). */
+  endReleased = false;
 
   /** Events still inside the lateness window. */
   get waiting(): number {
@@ -94,7 +96,10 @@ export class ReorderBuffer {
     const slab = this.#room(value.length);
     let i = this.#count;
     while (i > this.#head && (time < this.#time[i - 1]! || (time === this.#time[i - 1]! && seq < this.#seq[i - 1]!))) i--;
-    if (i < this.#rel) this.#rel++;
+    if (i < this.#rel) {
+      this.#rel++;
+      if (end) this.endReleased = true;
+    }
     if (i < this.#count) {
       for (const a of [this.#time, this.#seq, this.#off, this.#len, this.#end]) a.copyWithin(i + 1, i, this.#count);
       this.#slab.copyWithin(i + 1, i, this.#count);

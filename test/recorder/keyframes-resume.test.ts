@@ -154,6 +154,27 @@ describe('KeyframeWriter, a container that ended', () => {
   });
 });
 
+describe('KeyframeWriter, a destroy among released events', () => {
+  it('ends the track with a last keyframe when the destroy sorts before events already released', () => {
+    const t0 = 1_700_000_000_000_000;
+    const w = new KeyframeWriter({ everyEvents: 1000, latenessMicros: 100_000 });
+    const out: KVEntry[] = [];
+    let seq = 0;
+    const send = (e: Omit<DashEvent, 'seq'>): DashEvent => {
+      const ev = { ...e, seq: ++seq } as DashEvent;
+      w.observe(ev, out, encodeValue(ev));
+      return ev;
+    };
+    for (let i = 0; i < 30; i++) send({ kind: 'stats', source: 'docker', container: CID_A, time: t0 + i * 10_000, cpuPercent: 1, memUsage: 1, memLimit: 2, pids: 1 } as Omit<DashEvent, 'seq'>);
+    // Released up to t0 + 190 ms; none folded yet (a keyframe every 1,000 events).
+    expect(w.stats.keyframes).toBe(1);
+    const destroy = send({ kind: 'lifecycle', source: 'docker', container: CID_A, time: t0 + 150_500, type: 'container', action: 'destroy', attributes: {} } as Omit<DashEvent, 'seq'>);
+    expect(w.footprint()).toMatchObject({ keyframeTracks: 0, keyframeEnded: 1 });
+    expect(w.stats.keyframes).toBe(2);
+    expect(parseTimeKey(out.at(-1)![0]).time).toBeGreaterThan(destroy.time);
+  });
+});
+
 describe('KeyframeWriter, resync', () => {
   it('reads again, from before it, when an event seen during the read is older than the keyframe the read found', async () => {
     const t0 = 1_700_000_000_000_000;

@@ -138,5 +138,10 @@ describe('ReorderBuffer', () => {
     expect([buf.drainedTime, buf.drainedSeq]).toEqual([30, 3]);
     buf.push(35, 6, encodeValue(log(35, 6)));
     expect([buf.released, buf.waiting]).toEqual([0, 2]);
+    expect(buf.endReleased).toBe(false);
+    // One that ends the container, pushed among the released ones, is never handed out by release().
+    buf.release();
+    buf.push(33, 7, encodeValue(log(33, 7)), true);
+    expect([buf.released, buf.endReleased]).toEqual([2, true]);
   });
 });

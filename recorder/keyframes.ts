@@ -68,6 +68,8 @@ interface Track {
   resumedAt?: Position;
   /** This container's reorder window, µs. */
   lateness: number;
+  /** Times this run it was read back from the store (at most MAX_RESYNCS). */
+  resyncs: number;
 }
 
 /** Withdraws the stored keyframes of container `id` after `after`, up to `upTo` (those of earlier runs). */
@@ -92,6 +94,7 @@ export type ResyncReader = (id: string, late: Position) => Promise<ResyncRead>;
 /** A container whose keyframing starts again from the store: what it held, and what came meanwhile. */
 interface Resync {
   cid: Uint8Array;
+  resyncs: number;
   written: Position[];
   resumedAt?: Position;
   lateness: number;
@@ -103,6 +106,11 @@ const endsContainer = (ev: DashEvent): boolean => ev.kind === 'lifecycle' && ev.
 const LIFECYCLE = kindNum('lifecycle');
 /** Events a resync holds for its container while it reads, at most. */
 const MEANWHILE_MAX = 50_000;
+/**
+ * Resyncs per container and run, at most: a source that stays later than the widest window would
+ * have its container read back over and over; after this many it gets no more keyframes this run.
+ */
+const MAX_RESYNCS = 16;
 
 const before = (a: Position, time: number, seq: number): boolean => a.time < time || (a.time === time && a.seq < seq);
 
@@ -143,7 +151,7 @@ export class KeyframeWriter {
     buf.releasedTime = buf.drainedTime = t;
     buf.releasedSeq = buf.drainedSeq = state?.seq ?? 0;
     const base = state && state.events > 0 ? encodeKeyframe(state) : undefined;
-    return { id, cid: cidBytes(id), base, buf, maxTime: t, lastKfTime: t, written: [], lateness };
+    return { id, cid: cidBytes(id), base, buf, maxTime: t, lastKfTime: t, written: [], lateness, resyncs: 0 };
   }
 
   readonly observe: Observer = (ev, out, value) => {
@@ -235,7 +243,7 @@ export class KeyframeWriter {
       return;
     }
     const lateness = Math.min(this.#opts.maxLatenessMicros, Math.max(t.lateness, 2 * (t.maxTime - ev.time)));
-    this.#resync(t.id, { cid: t.cid, written, lateness, meanwhile: [], ...(t.resumedAt ? { resumedAt: t.resumedAt } : {}) }, { time: ev.time, seq: ev.seq });
+    this.#resync(t.id, { cid: t.cid, resyncs: t.resyncs, written, lateness, meanwhile: [], ...(t.resumedAt ? { resumedAt: t.resumedAt } : {}) }, { time: ev.time, seq: ev.seq });
   }
 
   /**
@@ -243,6 +251,11 @@ export class KeyframeWriter {
    * it are being withdrawn), once `late` is stored: the read sees it and everything before it.
    */
   #resync(id: string, r: Resync, late: Position): void {
+    if (r.resyncs >= MAX_RESYNCS) {
+      this.#skip.add(id);
+      return;
+    }
+    r.resyncs++;
     this.#resyncs.set(id, r);
     this.stats.resyncs++;
     this.#read!(id, late).then(
@@ -285,6 +298,7 @@ export class KeyframeWriter {
       return;
     }
     const t = this.#track(id, read.keyframe?.state, r.lateness);
+    t.resyncs = r.resyncs;
     t.written = r.written;
     if (r.resumedAt) t.resumedAt = r.resumedAt;
     for (const e of read.events.concat(later).sort((a, b) => a.time - b.time || a.seq - b.seq)) {

@@ -218,3 +218,31 @@ describe('KeyframeWriter, resync', () => {
     expect(w.stats).toMatchObject({ late: 2, resyncs: 2 });
   });
 });
+
+describe('KeyframeWriter, a container always too late', () => {
+  it('is read back at most 16 times a run, then gets no more keyframes (as without a store)', async () => {
+    const t0 = 1_700_000_000_000_000;
+    let reads = 0;
+    const w = new KeyframeWriter({ everyEvents: 5, latenessMicros: 1000 }, [], [], undefined, async (_id, late) => {
+      reads++;
+      return { events: [], upTo: late.seq };
+    });
+    const out: KVEntry[] = [];
+    let seq = 0;
+    let now = t0;
+    for (let round = 0; round < 120; round++) {
+      for (let i = 0; i < 20; i++) {
+        now += 100_000;
+        const ev = { kind: 'exec', source: 'ebpf', container: CID_A, time: now, seq: ++seq, pid: 10, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] } as DashEvent;
+        w.observe(ev, out, encodeValue(ev));
+      }
+      // Later than the widest window (10 s), every round.
+      const late = { kind: 'exec', source: 'ebpf', container: CID_A, time: now - 15_000_000, seq: ++seq, pid: 11, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] } as DashEvent;
+      w.observe(late, out, encodeValue(late));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(reads).toBe(16);
+    expect(w.stats.resyncs).toBe(16);
+    expect(w.footprint()).toMatchObject({ keyframeTracks: 0, keyframeResyncs: 0, keyframeSkip: 1 });
+  });
+});

@@ -116,18 +116,26 @@ describe('KeyframeWriter', () => {
   });
 });
 
+const T0 = 1_700_000_000_000_000;
+const exec = (time: number, pid = 10): Omit<DashEvent, 'seq'> => ({ kind: 'exec', source: 'ebpf', container: CID_A, time, pid, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] }) as Omit<DashEvent, 'seq'>;
+
+/** Feeds `w` one event at a time as the pipeline would, numbering them; `out` collects its puts. */
+function feeder(w: KeyframeWriter): { out: KVEntry[]; send: (e: Omit<DashEvent, 'seq'>) => DashEvent } {
+  const out: KVEntry[] = [];
+  let seq = 0;
+  const send = (e: Omit<DashEvent, 'seq'>): DashEvent => {
+    const ev = { ...e, seq: ++seq } as DashEvent;
+    w.observe(ev, out, encodeValue(ev));
+    return ev;
+  };
+  return { out, send };
+}
+
 describe('KeyframeWriter, a container that ended', () => {
   it('withdraws its last keyframes for an event that comes after its destroy was folded, instead of keyframing it from an empty state; forgets it once past the widest window', () => {
-    const t0 = 1_700_000_000_000_000;
+    const t0 = T0;
     const w = new KeyframeWriter({ everyEvents: 10, latenessMicros: 100_000, maxLatenessMicros: 5_000_000 });
-    const out: KVEntry[] = [];
-    let seq = 0;
-    const feedOne = (e: Omit<DashEvent, 'seq'>): DashEvent => {
-      const ev = { ...e, seq: ++seq } as DashEvent;
-      w.observe(ev, out, encodeValue(ev));
-      return ev;
-    };
-    const exec = (time: number): Omit<DashEvent, 'seq'> => ({ kind: 'exec', source: 'ebpf', container: CID_A, time, pid: 10 + seq, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] }) as Omit<DashEvent, 'seq'>;
+    const { out, send: feedOne } = feeder(w);
     for (let i = 0; i < 25; i++) feedOne(exec(t0 + i * 1000));
     const destroy = feedOne({ kind: 'lifecycle', source: 'docker', container: CID_A, time: t0 + 30_000, type: 'container', action: 'destroy', attributes: {} } as Omit<DashEvent, 'seq'>);
     w.sweep(out, t0 + 1_000_000);
@@ -156,15 +164,9 @@ describe('KeyframeWriter, a container that ended', () => {
 
 describe('KeyframeWriter, a destroy among released events', () => {
   it('ends the track with a last keyframe when the destroy sorts before events already released', () => {
-    const t0 = 1_700_000_000_000_000;
+    const t0 = T0;
     const w = new KeyframeWriter({ everyEvents: 1000, latenessMicros: 100_000 });
-    const out: KVEntry[] = [];
-    let seq = 0;
-    const send = (e: Omit<DashEvent, 'seq'>): DashEvent => {
-      const ev = { ...e, seq: ++seq } as DashEvent;
-      w.observe(ev, out, encodeValue(ev));
-      return ev;
-    };
+    const { out, send } = feeder(w);
     for (let i = 0; i < 30; i++) send({ kind: 'stats', source: 'docker', container: CID_A, time: t0 + i * 10_000, cpuPercent: 1, memUsage: 1, memLimit: 2, pids: 1 } as Omit<DashEvent, 'seq'>);
     // Released up to t0 + 190 ms; none folded yet (a keyframe every 1,000 events).
     expect(w.stats.keyframes).toBe(1);
@@ -177,7 +179,7 @@ describe('KeyframeWriter, a destroy among released events', () => {
 
 describe('KeyframeWriter, resync', () => {
   it('reads again, from before it, when an event seen during the read is older than the keyframe the read found', async () => {
-    const t0 = 1_700_000_000_000_000;
+    const t0 = T0;
     const reads: { late: { time: number; seq: number }; done: (r: ResyncRead) => void }[] = [];
     const withdrawn: [number, number][] = [];
     const w = new KeyframeWriter(
@@ -187,14 +189,11 @@ describe('KeyframeWriter, resync', () => {
       (_id, after) => withdrawn.push([after.time, after.seq]),
       (_id, late) => new Promise<ResyncRead>((done) => reads.push({ late, done })),
     );
-    const out: KVEntry[] = [];
-    let seq = 0;
-    const mk = (time: number): DashEvent => ({ kind: 'exec', source: 'ebpf', container: CID_A, time, seq: ++seq, pid: 10, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] }) as DashEvent;
+    const feed = feeder(w);
     const all: DashEvent[] = [];
     const send = (time: number): DashEvent => {
-      const ev = mk(time);
+      const ev = feed.send(exec(time));
       all.push(ev);
-      w.observe(ev, out, encodeValue(ev));
       return ev;
     };
     for (let i = 0; i < 40; i++) send(t0 + i * 1000);
@@ -221,24 +220,17 @@ describe('KeyframeWriter, resync', () => {
 
 describe('KeyframeWriter, a container always too late', () => {
   it('is read back at most 16 times a run, then gets no more keyframes (as without a store)', async () => {
-    const t0 = 1_700_000_000_000_000;
     let reads = 0;
     const w = new KeyframeWriter({ everyEvents: 5, latenessMicros: 1000 }, [], [], undefined, async (_id, late) => {
       reads++;
       return { events: [], upTo: late.seq };
     });
-    const out: KVEntry[] = [];
-    let seq = 0;
-    let now = t0;
+    const { send } = feeder(w);
+    let now = T0;
     for (let round = 0; round < 120; round++) {
-      for (let i = 0; i < 20; i++) {
-        now += 100_000;
-        const ev = { kind: 'exec', source: 'ebpf', container: CID_A, time: now, seq: ++seq, pid: 10, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] } as DashEvent;
-        w.observe(ev, out, encodeValue(ev));
-      }
+      for (let i = 0; i < 20; i++) send(exec((now += 100_000)));
       // Later than the widest window (10 s), every round.
-      const late = { kind: 'exec', source: 'ebpf', container: CID_A, time: now - 15_000_000, seq: ++seq, pid: 11, ppid: 1, uid: 0, exe: '/bin/true', argv: ['/bin/true'] } as DashEvent;
-      w.observe(late, out, encodeValue(late));
+      send(exec(now - 15_000_000, 11));
       await new Promise((r) => setImmediate(r));
     }
     expect(reads).toBe(16);

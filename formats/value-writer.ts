@@ -6,7 +6,8 @@
  * to msgpackr (codec.ts). Per call, msgpackr sets up its state and walks a general type dispatch,
  * which for values this small cost more than writing them: it was a quarter of the main thread's
  * time on the log path (the engine's captured log stream replayed in process), and writing values
- * here took bench/ingest.ts from 295,000-317,000 to 449,000-450,000 events/s.
+ * here took bench/ingest.ts's pipeline loop (medians of 7, builds alternating) from
+ * 295,000-317,000 to 449,000-450,000 events/s.
  *
  * Values are views of the chunk, handed out in order and never written again; a full chunk is
  * replaced, and lives on as long as views of it do (a batch in flight, a value being copied).

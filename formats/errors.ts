@@ -4,6 +4,7 @@ export type FormatErrorCode =
   | 'STORE_CORRUPT'      // LevelDB reports corruption, or a record cannot be decoded
   | 'STORE_LOCKED'       // another process holds the store and offers no query socket
   | 'STORE_NOT_FOUND'    // no store at that path
+  | 'STORE_PERMISSION'   // the store's files are not readable by this user
   | 'STORE_IO'           // any other failure to open, read or write
   | 'DECODE'             // a value does not decode into an event of a known kind
   | 'BAD_ARGUMENT'

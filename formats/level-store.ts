@@ -35,6 +35,9 @@ const SMALL_LIMIT = 16;
  */
 const TUNING = { blockSize: 64 * 1024, blockRestartInterval: 64 } as const;
 
+/** Repair works on a copy and refuses a held store, but a user reads the hint first. */
+const REPAIR_HINT = (dir: string) => `try: stop the recorder, then dashcam repair --store ${dir}`;
+
 export interface OpenOptions {
   /** Create the directory and a new store if absent (the recorder, import). Default false. */
   create?: boolean;
@@ -47,13 +50,19 @@ export async function openLevelStore(dir: string, opts: OpenOptions = {}): Promi
   } else {
     const st = await stat(dir).catch(() => undefined);
     if (!st?.isDirectory()) throw new FormatError('STORE_NOT_FOUND', `no dashcam store at ${dir}`);
+    const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EACCES' || err.code === 'EPERM' ? translate(err, dir) : new FormatError('STORE_IO', `store ${dir}: ${err.message}`, { cause: err });
+    });
+    if (!names.includes('CURRENT') && !(await hasLevelFiles(dir))) {
+      throw new FormatError('STORE_NOT_FOUND', `${dir} is not a dashcam store (no LevelDB files in it)`);
+    }
   }
   const tables = await listTables(dir);
   const db = await openDb(dir, opts.create === true);
   const store = new LevelStore(db, dir);
   try {
     const bad = await damagedTables(dir, tables);
-    if (bad.length) throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (truncated table file${bad.length > 1 ? 's' : ''} ${bad.join(', ')}); try: dashcam repair --store ${dir}`);
+    if (bad.length) throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (truncated table file${bad.length > 1 ? 's' : ''} ${bad.join(', ')}); ${REPAIR_HINT(dir)}`);
     await store.checkVersion(opts.create === true);
   } catch (err) {
     await db.close();
@@ -66,7 +75,7 @@ async function openDb(dir: string, create: boolean): Promise<DB> {
   // Without CURRENT, LevelDB would create a fresh database here and then delete the existing
   // tables as obsolete: a damaged store must never be "created" over.
   if (create && !(await stat(join(dir, 'CURRENT')).catch(() => undefined)) && (await hasLevelFiles(dir))) {
-    throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (its CURRENT file is missing); try: dashcam repair --store ${dir}`);
+    throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (its CURRENT file is missing); ${REPAIR_HINT(dir)}`);
   }
   const db: DB = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
@@ -75,7 +84,7 @@ async function openDb(dir: string, create: boolean): Promise<DB> {
     const e = translate(err, dir);
     // No CURRENT file beside tables and a manifest: the store is damaged, not absent.
     if (e.code === 'STORE_IO' && /does not exist/.test(e.message) && (await hasLevelFiles(dir))) {
-      throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (its CURRENT file is missing); try: dashcam repair --store ${dir}`, { cause: err });
+      throw new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (its CURRENT file is missing); ${REPAIR_HINT(dir)}`, { cause: err });
     }
     throw e;
   }
@@ -88,11 +97,14 @@ export function translate(err: unknown, dir: string): FormatError {
   const code = e.cause?.code ?? e.code;
   const msg = `${e.message ?? err}${e.cause?.message ? `: ${e.cause.message}` : ''}`;
   if (code === 'LEVEL_LOCKED') return new FormatError('STORE_LOCKED', `store ${dir} is locked by another process`, { cause: err });
+  if (/permission denied|EACCES/i.test(msg)) {
+    return new FormatError('STORE_PERMISSION', `store ${dir} is not readable by this user: run as root, or as a member of the recorder's --socket-group while it records`, { cause: err });
+  }
   // A table LevelDB cannot read (truncated: EINVAL), or a file the manifest or CURRENT names
   // missing, is damage too; a full disk or a permission error is not.
   const damaged = /\.(ldb|sst): Invalid argument/.test(msg) || /(MANIFEST-\d+|\.ldb|\.sst|[\\/][^\\/:]+): No such file or directory/.test(msg);
   if (code === 'LEVEL_CORRUPTION' || /corrupt/i.test(msg) || damaged) {
-    return new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (${msg}); try: dashcam repair --store ${dir}`, { cause: err });
+    return new FormatError('STORE_CORRUPT', `store ${dir} is corrupted (${msg}); ${REPAIR_HINT(dir)}`, { cause: err });
   }
   if (err instanceof FormatError) return err;
   return new FormatError('STORE_IO', `store ${dir}: ${msg}`, { cause: err });

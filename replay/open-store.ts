@@ -16,7 +16,7 @@ export async function openStoreForReading(dir: string): Promise<OpenedStore> {
     return { kv: await openLevelStore(dir) };
   } catch (err) {
     // A member of the recorder's --socket-group may not open the store's files, only its socket.
-    const denied = err instanceof FormatError && err.code === 'STORE_IO' && /permission denied|EACCES/i.test(err.message);
+    const denied = err instanceof FormatError && err.code === 'STORE_PERMISSION';
     if (!(err instanceof FormatError) || (err.code !== 'STORE_LOCKED' && !denied)) throw err;
     if (denied) {
       try {

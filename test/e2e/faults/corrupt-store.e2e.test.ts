@@ -25,6 +25,8 @@ const before = new Map<string, number>();
 afterAll(async () => {
   await removeTestContainers();
   if (pristine) await rm(pristine, { recursive: true, force: true });
+  // `repair` keeps each store as it was beside it; these are the copies' siblings in tmpdir.
+  for (const n of await readdir(tmpdir())) if (/^dashcam-corrupt-.*\.before-repair-/.test(n)) await rm(join(tmpdir(), n), { recursive: true, force: true });
 });
 
 /** `dashcam record` must refuse at once; a recorder that starts would run until the timeout. */
@@ -104,7 +106,8 @@ describe('a corrupted store (real engine)', () => {
     const t = await tables(store);
     expect(t.length).toBeGreaterThanOrEqual(2);
     const last = join(store, t[t.length - 1]!);
-    await truncate(last, Math.floor((await stat(last)).size / 2));
+    const sizes0 = (await stat(last)).size;
+    await truncate(last, Math.floor(sizes0 / 2));
 
     expectCorruptReport(await cli(['ls', '--all', '--store', store]), store);
     expectCorruptReport(await cli(['replay', '--store', store, '--container', names[0]!]), store);
@@ -115,6 +118,9 @@ describe('a corrupted store (real engine)', () => {
     const repair = await cli(['repair', '--store', store]);
     expect(repair.code, repair.stderr).toBe(0);
     expect(repair.stdout).toMatch(/^repaired .*: \d+ events of \d+ containers readable/);
+    // The store as it was is kept, byte for byte, beside the repaired one.
+    const kept = /kept at (\S+)$/.exec(repair.stdout.trim())?.[1];
+    expect(kept && (await stat(join(kept, t[t.length - 1]!))).size).toBe(Math.floor(sizes0 / 2));
     const after = await expectReadable(store);
     // Container records sort first, so they live in the first table, which is intact.
     expect([...after.keys()].sort()).toEqual([...names].sort());

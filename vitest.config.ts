@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { RunLastSequencer } from './test/run-last-sequencer.js';
 
 /**
- * Two projects. `unit` (bench reports, formats, recorder, replay, tui, fuzz: temp stores, no
+ * Two projects. `unit` (bench reports, cli, formats, recorder, replay, tui, fuzz: temp stores, no
  * engine) runs its files in parallel, first; `e2e` (the real engine, eBPF, tmux: one shared
  * engine and kernel) runs after it, one file at a time. `npm run test:unit` runs the first
  * alone, with no engine.
@@ -17,7 +17,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/{bench,formats,recorder,replay,tui,fuzz}/**/*.test.ts'],
+          include: ['test/{bench,cli,formats,recorder,replay,tui,fuzz}/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_STORE } from '../recorder/record-options.js';
 import { VERSION } from '../recorder/version.js';
+import { TIME_FORMS } from '../formats/time.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const storeOption = (): Option => new Option('--store <dir>', 'store directory').env('DASHCAM_STORE').default(DEFAULT_STORE);
@@ -50,7 +51,7 @@ export function buildProgram(): Command {
     .description("replay a container's recorded window (TUI on a terminal, else text or JSON Lines)")
     .addOption(storeOption())
     .option('-c, --container <id|prefix|name>', 'container to replay (repeatable)', collect, [])
-    .option('--since <time>', 'start of the window: RFC 3339, -10m, or epoch seconds')
+    .option('--since <time>', `start of the window: ${TIME_FORMS}`)
     .option('--until <time>', 'end of the window')
     .addOption(new Option('--format <fmt>', 'output format (default: TUI on a terminal, else text)').choices(['text', 'json']))
     .option('--at <time>', 'the reconstructed state at this time (one JSON document with --format json)')
@@ -119,7 +120,7 @@ export function buildProgram(): Command {
     .addOption(storeOption())
     .option('-c, --container <id|prefix|name>', 'container to export (repeatable)', collect, [])
     .option('--incident <id>', "export an incident's container and pinned window")
-    .option('--since <time>', 'start of the window: RFC 3339, -10m, or epoch seconds')
+    .option('--since <time>', `start of the window: ${TIME_FORMS}`)
     .option('--until <time>', 'end of the window')
     .option('--around <time>', 'center the window on this time (with --before/--after)')
     .option('--before <duration>', 'window before --around (default 5m)')

@@ -77,3 +77,6 @@ export class StampParser {
 
 const digit = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : -1);
 const latin1 = (b: Uint8Array, start: number, end: number): string => Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
+
+/** The forms a time argument takes (replay/time-arg.ts parses them; `--help` names them). */
+export const TIME_FORMS = 'RFC 3339, "2026-12-03 10:04" or "10:04" (local), now, today, yesterday, 5m (ago), or epoch seconds';

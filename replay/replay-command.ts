@@ -8,7 +8,8 @@ import { toRfc3339, nowMicros } from '../formats/time.js';
 import type { DashEvent } from '../formats/schema.js';
 import type { KVReader } from '../formats/kv.js';
 import { openStoreForReading } from './open-store.js';
-import { openWindow } from './window.js';
+import { openWindow, type Window } from './window.js';
+import type { ContainerRecord } from '../formats/records.js';
 import { parseTimeArg } from './time-arg.js';
 import { summarize } from './summary.js';
 import { writeBytes, writeLines } from './write-lines.js';
@@ -37,40 +38,56 @@ export function foldLine(f: FoldSummary): string {
   return `${toRfc3339(f.time)}  ${who}  dashcam  fold       health-check probes: ${f.probes} run(s), ${f.events} events folded${f.failed ? `, ${f.failed} failed` : ''} (--no-fold shows them)`;
 }
 
-/** `source`: an already open reader (a bundle, replay/bundle-kv.ts) used instead of the store. */
-export async function replayCommand(opts: ReplayOptions, out: Writable, source?: KVReader): Promise<number> {
+/**
+ * The one line said on stderr when a window holds nothing, so that an empty answer is never
+ * mistaken for a quiet container: the window asked for and when the containers were seen.
+ */
+export function emptyWindowNotice(records: ContainerRecord[], from: number | undefined, to: number | undefined): string {
+  const seen = records.map((r) => `${r.name || r.id.slice(0, 12)} seen ${toRfc3339(r.firstSeen)}..${r.removed ? toRfc3339(r.lastSeen) : 'now'}`).join(', ');
+  return `dashcam: no events between ${from === undefined ? 'the start' : toRfc3339(from)} and ${to === undefined ? 'now' : toRfc3339(to)}; container ${seen} [NO_EVENTS]\n`;
+}
+
+/**
+ * `source`: an already open reader (a bundle, replay/bundle-kv.ts) used instead of the store.
+ * `warn` hears the empty-window notice (stderr by default).
+ */
+export async function replayCommand(opts: ReplayOptions, out: Writable, source?: KVReader, warn: (line: string) => void = (l) => void process.stderr.write(l)): Promise<number> {
   const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
     const now = nowMicros();
     const target = opts.incident !== undefined ? await resolveTarget(kv, { container: opts.container, incident: opts.incident }) : undefined;
-    const win = await openWindow(kv, {
-      containers: target ? target.records.map((r) => r.id) : opts.container,
-      from: opts.since ? parseTimeArg(opts.since, now) : target?.from,
-      to: opts.until ? parseTimeArg(opts.until, now) : target?.to,
-    });
-    let n = 0;
-    if (opts.format === 'json') {
-      const w = new JsonLinesWriter();
-      for await (const chunk of win.raw) {
-        n += chunk.length;
-        for (const r of chunk) w.add(r);
-        await writeBytes(out, w.take());
-      }
-      return n;
-    }
-    if (opts.fold === false) {
-      for await (const chunk of win.events) {
-        n += chunk.length;
-        await writeLines(out, chunk.map(textLine));
-      }
-      return n;
-    }
-    for await (const chunk of foldEvents(win.events, new ProbeFolder(win.records))) {
-      n += chunk.length;
-      await writeLines(out, chunk.map((x) => (isFold(x) ? foldLine(x) : textLine(x))));
-    }
+    const from = opts.since ? parseTimeArg(opts.since, now) : target?.from;
+    const to = opts.until ? parseTimeArg(opts.until, now) : target?.to;
+    const win = await openWindow(kv, { containers: target ? target.records.map((r) => r.id) : opts.container, from, to });
+    const n = await writeWindow(opts, win, out);
+    if (n === 0) warn(emptyWindowNotice(win.records, from, to));
     return n;
   } finally {
     await kv.close();
   }
+}
+
+async function writeWindow(opts: ReplayOptions, win: Window, out: Writable): Promise<number> {
+  let n = 0;
+  if (opts.format === 'json') {
+    const w = new JsonLinesWriter();
+    for await (const chunk of win.raw) {
+      n += chunk.length;
+      for (const r of chunk) w.add(r);
+      await writeBytes(out, w.take());
+    }
+    return n;
+  }
+  if (opts.fold === false) {
+    for await (const chunk of win.events) {
+      n += chunk.length;
+      await writeLines(out, chunk.map(textLine));
+    }
+    return n;
+  }
+  for await (const chunk of foldEvents(win.events, new ProbeFolder(win.records))) {
+    n += chunk.length;
+    await writeLines(out, chunk.map((x) => (isFold(x) ? foldLine(x) : textLine(x))));
+  }
+  return n;
 }

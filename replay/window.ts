@@ -12,6 +12,7 @@ import { FormatError } from '../formats/errors.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
 import { decodeChunks, scanEvents, type RawEvent } from '../formats/event-scan.js';
 import { KINDS } from '../formats/schema.js';
+import { checkWindow } from './time-arg.js';
 
 export interface WindowQuery {
   containers: string[];
@@ -44,6 +45,7 @@ async function* hostGaps(kv: KVReader, from: number | undefined, to: number | un
 }
 
 export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> {
+  checkWindow(q.from, q.to);
   const records: ContainerRecord[] = [];
   for (const c of q.containers) {
     const r = await resolveContainer(kv, c);

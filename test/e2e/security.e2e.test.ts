@@ -206,6 +206,13 @@ describe('permissions', () => {
     const other = await asUser(65534, ['ls', '--all', '--store', store]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/^dashcam: .*\[STORE_[A-Z_]+\]\n$/);
+    // With the recorder stopped, a member must read the files, which it may not: one line saying so.
+    const rec = children.find((c) => c.exitCode === null)!;
+    rec.kill('SIGTERM');
+    await exited(rec);
+    const direct = await asUser(4242, ['ls', '--all', '--store', store]);
+    expect(direct.code).toBe(1);
+    expect(direct.stderr).toMatch(/^dashcam: .*run as root, or as a member of the recorder's --socket-group while it records \[STORE_PERMISSION\]\n$/);
   });
 
   it('an exported bundle and a keygen private key are 0600', async () => {

@@ -1,7 +1,7 @@
 /**
  * The incident engine: a pipeline observer that runs the engine triggers and activity rules on
  * every event, and the entry point for manual marks and Falco alerts. Incidents close together on
- * one container merge into one window instead of stacking. Every incident (and every new trigger
+ * one container merge into one window instead of stacking; manual marks never merge. Every incident (and every new trigger
  * merged into one) also becomes an `incident` event on the container's timeline, so replay shows
  * a marker; its record (`i|time|id`) is written in the same batch as that event.
  */
@@ -95,7 +95,9 @@ export class IncidentEngine {
   #raise(c: IncidentCandidate, out: KVEntry[] | undefined): IncidentRecord {
     const start = c.time - c.before;
     const end = c.time + c.after;
-    const cur = this.#open.get(c.container);
+    // A mark is a person's statement with its own note and window: it is always its own
+    // incident, and never the one later triggers merge into.
+    const cur = c.trigger === 'manual' ? undefined : this.#open.get(c.container);
     if (cur && start <= cur.windowEnd && end >= cur.windowStart) {
       const isNew = !(cur.triggers ?? [cur.trigger]).includes(c.trigger) || c.trigger === 'manual' || c.trigger === 'falco';
       const oldEnd = cur.windowEnd;
@@ -120,7 +122,7 @@ export class IncidentEngine {
     };
     if (c.note !== undefined) rec.note = c.note;
     if (c.rule !== undefined) rec.rule = c.rule;
-    this.#open.set(c.container, rec);
+    if (c.trigger !== 'manual') this.#open.set(c.container, rec);
     this.stats.raised++;
     if (this.#open.size > 10_000) this.#forgetOld(c.time);
     this.#log.info(`incident ${rec.id} on ${c.container.slice(0, 12)}: ${c.trigger}: ${c.title}`);

@@ -103,13 +103,20 @@ describe('incidents (real engine)', () => {
     const [inc] = await incidents(store, '--container', id);
     expect(inc).toMatchObject({ id: marked.id, trigger: 'manual', note: 'slow responses', title: 'marked: slow responses' });
     expect((await replayJson(store, name)).some((e) => e.kind === 'incident' && e.id === marked.id)).toBe(true);
+    // A second mark is its own incident: both notes and both windows are kept.
+    const m2 = await cli(['mark', '--store', store, '--container', name, '--note', 'errors in checkout', '--before', '2m', '--after', '1m', '--format', 'json']);
+    expect(m2.code, m2.stderr).toBe(0);
+    const marked2 = JSON.parse(m2.stdout) as Row;
+    expect(marked2.id).not.toBe(marked.id);
+    const both = await incidents(store, '--container', id);
+    expect(both.map((i) => [i.note, us(i.windowEnd) - us(i.windowStart)]).sort()).toEqual([['errors in checkout', 180e6], ['slow responses', 90e6]]);
     await rec.stop();
     const later = await cli(['mark', '--store', store, '--container', id.slice(0, 12), '--after', '10m']);
     expect(later.code).toBe(0);
     expect(later.stdout).toMatch(/^incident [0-9a-z]{11} on /);
     const l = await incidents(store, '--container', name);
-    expect(l).toHaveLength(2);
-    expect((await replayJson(store, name)).filter((e) => e.kind === 'incident')).toHaveLength(2);
+    expect(l).toHaveLength(3);
+    expect((await replayJson(store, name)).filter((e) => e.kind === 'incident')).toHaveLength(3);
     const bad = await cli(['mark', '--store', store, '--container', 'no-such-thing']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no container matching/);

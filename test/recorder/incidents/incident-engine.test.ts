@@ -50,9 +50,11 @@ describe('incident engine', () => {
     await h.settle();
     const recs = new Map(records(h.puts).map((r) => [r.id, r]));
     const onC = [...recs.values()].filter((r) => r.container === C).sort((a, b) => a.time - b.time);
-    expect(onC).toHaveLength(2);
-    expect(onC[0]).toMatchObject({ windowStart: 700e6, windowEnd: 1800e6, severity: 'high', triggers: ['exit', 'manual'] });
-    expect(onC[0]!.merged).toHaveLength(1);
+    // The mark is its own incident with its own window; the exits merge around it.
+    expect(onC).toHaveLength(3);
+    expect(onC[1]).toMatchObject({ trigger: 'manual', windowStart: 1140e6, windowEnd: 1800e6, severity: 'high', triggers: ['manual'] });
+    expect(onC[0]).toMatchObject({ trigger: 'exit', windowStart: 700e6, triggers: ['exit'] });
+    expect(onC[0]!.merged).toBeUndefined();
     expect([...recs.values()].filter((r) => r.container === D)).toHaveLength(1);
     expect(h.events.filter((e) => e.kind === 'incident').map((e) => (e as { trigger: string }).trigger)).toEqual(['exit', 'manual', 'exit', 'exit']);
   });

@@ -1,6 +1,6 @@
 /** Reads over the key layout, written once against KVReader (local store or query socket). */
 import type { KVReader } from './kv.js';
-import { P_CONTAINER, P_EVENT, P_INCIDENT, P_NAME, containerKey, metaKey, prefixRange, timeRange } from './keys.js';
+import { P_CONTAINER, P_EVENT, P_INCIDENT, P_META, P_NAME, containerKey, metaKey, prefixRange, timeRange } from './keys.js';
 import { unpack } from './codec.js';
 import { readEvents } from './event-scan.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
@@ -83,4 +83,30 @@ export async function listIncidents(kv: KVReader): Promise<IncidentRecord[]> {
     }
   }
   return out;
+}
+
+/**
+ * What `dashcam import` wrote down about a bundle (`m|import/<manifest digest>`). Imported events
+ * are evidence: retention keeps each `intervals` entry until `retainUntil` (never, when absent).
+ * Records of older dashcams carry no intervals and pin nothing.
+ */
+export interface ImportRecord {
+  file: string;
+  host?: string;
+  created?: string;
+  importedAt: number;
+  events: number;
+  intervals?: { container: string; from: number; to: number }[];
+  retainUntil?: number;
+}
+
+export async function listImports(kv: KVReader): Promise<ImportRecord[]> {
+  const out: ImportRecord[] = [];
+  for await (const chunk of kv.chunks(prefixRange(P_META, 'import/'))) for (const [, v] of chunk) out.push(unpack<ImportRecord>(v, 'import record'));
+  return out;
+}
+
+/** The imported intervals retention must keep at `now`. */
+export function importPins(imports: readonly ImportRecord[], now: number): { container: string; from: number; to: number }[] {
+  return imports.filter((r) => r.retainUntil === undefined || r.retainUntil > now).flatMap((r) => r.intervals ?? []);
 }

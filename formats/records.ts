@@ -87,6 +87,8 @@ export interface StatusReport {
   containers: number;
   incidents: number;
   pinnedWindows: number;
+  /** Imported bundles whose events retention keeps, and how many events they brought. */
+  imports?: { bundles: number; events: number };
   pinnedBytes: number;
   retention?: { retain: Micros; maxSize: number; pinRetain: Micros; pinMax: number; lastPass?: GcReport };
 }

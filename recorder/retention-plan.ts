@@ -55,8 +55,11 @@ export function mergeIntervals(xs: readonly Interval[]): Interval[] {
   return out;
 }
 
-/** Pinned intervals per container; the host's gap events are kept inside every pin. */
-export function pinnedByContainer(pins: readonly IncidentRecord[]): Map<string, Interval[]> {
+/**
+ * Pinned intervals per container: incident windows and `kept` ones (imported events); the host's
+ * gap events are kept inside every pin.
+ */
+export function pinnedByContainer(pins: readonly IncidentRecord[], kept: readonly { container: string; from: number; to: number }[] = []): Map<string, Interval[]> {
   const by = new Map<string, Interval[]>();
   const add = (c: string, i: Interval): void => {
     let l = by.get(c);
@@ -67,6 +70,11 @@ export function pinnedByContainer(pins: readonly IncidentRecord[]): Map<string, 
     const i = { from: p.windowStart, to: p.windowEnd + 1 };
     add(p.container, i);
     add('', { ...i });
+  }
+  for (const k of kept) {
+    const i = { from: k.from, to: k.to + 1 };
+    add(k.container, i);
+    if (k.container !== '') add('', { ...i });
   }
   for (const [c, l] of by) by.set(c, mergeIntervals(l));
   return by;

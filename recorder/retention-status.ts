@@ -8,7 +8,7 @@ import type { RunRecord, StatusReport } from '../formats/records.js';
 import { P_META, prefixRange, timeRange, P_EVENT } from '../formats/keys.js';
 import { kindNum, unpack } from '../formats/codec.js';
 import { decodeRaw, scanEvents } from '../formats/event-scan.js';
-import { listContainers, listIncidents } from '../formats/queries.js';
+import { importPins, listContainers, listImports, listIncidents } from '../formats/queries.js';
 import { nowMicros } from '../formats/time.js';
 import type { SourceHealth } from './source.js';
 import type { Retention } from './retention.js';
@@ -53,13 +53,16 @@ export interface LiveStatusInput {
   retention: Retention;
 }
 
-async function counts(kv: KVReader): Promise<{ containers: string[]; incidents: number }> {
+async function counts(kv: KVReader): Promise<{ containers: string[]; incidents: number; imports: { bundles: number; events: number } }> {
   const containers = (await listContainers(kv)).map((r) => r.id);
-  return { containers, incidents: (await listIncidents(kv)).length };
+  // The bundles whose events retention keeps (imported, and not past their --retain).
+  const now = nowMicros();
+  const kept = (await listImports(kv)).filter((r) => importPins([r], now).length > 0);
+  return { containers, incidents: (await listIncidents(kv)).length, imports: { bundles: kept.length, events: kept.reduce((n, r) => n + r.events, 0) } };
 }
 
 export async function liveStatus(i: LiveStatusInput): Promise<StatusReport> {
-  const { containers, incidents } = await counts(i.kv);
+  const { containers, incidents, imports } = await counts(i.kv);
   const o = i.retention.options;
   const pinned = await i.retention.pinnedNow();
   return {
@@ -70,14 +73,14 @@ export async function liveStatus(i: LiveStatusInput): Promise<StatusReport> {
     storeBytes: await storeBytes(i.store),
     horizon: await i.retention.horizon(['', ...containers]),
     containers: containers.length, incidents,
-    pinnedWindows: pinned.windows, pinnedBytes: pinned.bytes,
+    pinnedWindows: pinned.windows, pinnedBytes: pinned.bytes, imports,
     retention: { retain: o.retain, maxSize: o.maxSize, pinRetain: o.pinRetain, pinMax: i.retention.pinMax, ...(i.retention.lastPass ? { lastPass: i.retention.lastPass } : {}) },
   };
 }
 
 /** Without a recorder: the last run, size, horizon, pins, and the loss the store recorded as gaps. */
 export async function storeStatus(kv: KVReader, store: string): Promise<StatusReport> {
-  const { containers, incidents } = await counts(kv);
+  const { containers, incidents, imports } = await counts(kv);
   let run: RunRecord | undefined;
   for await (const chunk of kv.chunks({ ...prefixRange(P_META, 'run/'), reverse: true, limit: 1 })) run = unpack<RunRecord>(chunk[0]![1], 'run record');
   let horizon: number | undefined;
@@ -99,6 +102,6 @@ export async function storeStatus(kv: KVReader, store: string): Promise<StatusRe
   return {
     recorder: 'not running', store, ...(run ? { run } : {}), sources: [], lostEvents: lost,
     storeBytes: await storeBytes(store), ...(horizon !== undefined ? { horizon } : {}),
-    containers: containers.length, incidents, pinnedWindows: pins.length, pinnedBytes,
+    containers: containers.length, incidents, pinnedWindows: pins.length, pinnedBytes, imports,
   };
 }

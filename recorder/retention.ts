@@ -13,7 +13,7 @@ import type { KVWriter } from '../formats/kv.js';
 import type { ContainerRecord, GcReport, IncidentRecord } from '../formats/records.js';
 import { P_EVENT, P_KEYFRAME, containerKey, incidentKey, nameKey, timeRange } from '../formats/keys.js';
 import { pack } from '../formats/codec.js';
-import { listContainers, listIncidents } from '../formats/queries.js';
+import { importPins, listContainers, listImports, listIncidents } from '../formats/queries.js';
 import { nowMicros } from '../formats/time.js';
 import { formatBytes } from '../formats/units.js';
 import type { Logger } from './logger.js';
@@ -110,7 +110,10 @@ export class Retention {
     const report: GcReport = { startedAt: now, ms: 0, deletedEvents: 0, deletedKeyframes: 0, deletedContainers: 0, deletedIncidents: 0, unpinned: [], sizeBefore: await storeBytes(kv.location), sizeAfter: 0 };
     const incidents = await listIncidents(kv);
     const pins = await this.#applyPinCap(activePins(incidents, now), now, report);
-    const pinned = pinnedByContainer(pins);
+    // Imported events are evidence from elsewhere: kept like pins, outside the pin cap, until the
+    // import's own --retain (if any) runs out.
+    const imported = importPins(await listImports(kv), now);
+    const pinned = pinnedByContainer(pins, imported);
     const records = new Map((await listContainers(kv)).map((r) => [r.id, r]));
     const containers = ['', ...records.keys()];
     const cuts = new Map(containers.map((c) => [c, now - this.#opts.retain]));
@@ -126,7 +129,7 @@ export class Retention {
       size = await storeBytes(kv.location);
       if (!deleted || size <= sizeTarget(this.#opts.maxSize)) break;
     }
-    report.deletedIncidents = await this.#dropExpiredIncidents(incidents, cuts, gone, now);
+    report.deletedIncidents = await this.#dropExpiredIncidents(incidents.filter((r) => !imported.some((k) => k.container === r.container && r.time >= k.from && r.time <= k.to)), cuts, gone, now);
     report.sizeAfter = size;
     report.horizon = await this.horizon(containers);
     report.ms = Math.round(performance.now() - t0);

@@ -16,14 +16,19 @@ import { P_EVENT, P_INCIDENT, P_KEYFRAME, cidBytes, cidFromBytes, containerKey, 
 import { encodeEntries, type StoredEvent } from '../formats/event-block.js';
 import { scanEvents, type RawEvent } from '../formats/event-scan.js';
 import { keyAfter } from '../formats/state-load.js';
-import { pack } from '../formats/codec.js';
-import { getContainer } from '../formats/queries.js';
+import { pack, unpack } from '../formats/codec.js';
+import { getContainer, type ImportRecord } from '../formats/queries.js';
 import { manifestDigests } from '../formats/bundle-manifest.js';
 import { nowMicros } from '../formats/time.js';
 import { openBundleKV } from './bundle-kv.js';
 import { createProgress } from './progress.js';
 
-export interface ImportOptions { file: string; store: string }
+export interface ImportOptions {
+  file: string;
+  store: string;
+  /** Keep the imported events this long (µs) from now; by default retention never deletes them. */
+  retain?: number;
+}
 export interface ImportResult { added: number; present: number; conflicts: number; events: number; containers: number; newContainers: number }
 
 const BATCH = 4096;
@@ -80,7 +85,7 @@ async function eventContainers(kv: KVReader): Promise<string[]> {
 }
 
 /** Adds a batch of one container's bundle events (in order) that the store lacks. */
-async function mergeEvents(store: LevelStore, container: string, batch: RawEvent[], r: ImportResult): Promise<void> {
+async function mergeEvents(store: LevelStore, container: string, batch: RawEvent[], r: ImportResult): Promise<number> {
   const cid = cidBytes(container);
   const last = batch[batch.length - 1]!;
   const range = { gte: timeKey(P_EVENT, cid, batch[0]!.time, batch[0]!.seq), lt: keyAfter(P_EVENT, cid, last) };
@@ -107,6 +112,7 @@ async function mergeEvents(store: LevelStore, container: string, batch: RawEvent
   if (fresh.length) await store.write(encodeEntries(cid, fresh));
   r.added += fresh.length;
   r.events += fresh.length;
+  return fresh.length;
 }
 
 export async function importCommand(opts: ImportOptions, out: Writable): Promise<ImportResult> {
@@ -115,15 +121,24 @@ export async function importCommand(opts: ImportOptions, out: Writable): Promise
   const r: ImportResult = { added: 0, present: 0, conflicts: 0, events: 0, containers: b.records.length, newContainers: 0 };
   try {
     const progress = createProgress('import', b.manifest.counts.events + b.manifest.counts.keyframes + b.manifest.counts.incidents);
+    const intervals: { container: string; from: number; to: number }[] = [];
+    // Events added per container: a record's count is what this store holds, not what the store
+    // the bundle came from had (a bundle may hold part of a container's history).
+    const added = new Map<string, number>();
     for (const c of await eventContainers(b.kv)) {
       let batch: RawEvent[] = [];
+      const span = { container: c, from: Infinity, to: -Infinity, added: 0 };
       for await (const raws of scanEvents(b.kv, timeRange(P_EVENT, c))) {
         for (const e of raws) {
+          if (e.time < span.from) span.from = e.time;
+          if (e.time > span.to) span.to = e.time;
           batch.push(e);
-          if (batch.length >= BATCH) { await mergeEvents(store, c, batch, r); progress.tick(batch.length); batch = []; }
+          if (batch.length >= BATCH) { span.added += await mergeEvents(store, c, batch, r); progress.tick(batch.length); batch = []; }
         }
       }
-      if (batch.length) { await mergeEvents(store, c, batch, r); progress.tick(batch.length); }
+      if (batch.length) { span.added += await mergeEvents(store, c, batch, r); progress.tick(batch.length); }
+      added.set(c, span.added);
+      if (span.from <= span.to) intervals.push({ container: c, from: span.from, to: span.to });
     }
     // The bundle's own i| and k| entries (c|, n| and m| are synthesized from its parts).
     for (const p of [P_INCIDENT, P_KEYFRAME]) {
@@ -142,21 +157,29 @@ export async function importCommand(opts: ImportOptions, out: Writable): Promise
     for (const rec of b.records) {
       const had = await getContainer(store, rec.id);
       if (!had) r.newContainers++;
-      const merged = pack(mergeRecord(had, rec));
+      const merged = pack({ ...mergeRecord(had, rec), events: (had?.events ?? 0) + (added.get(rec.id) ?? 0) });
       if (!had || Buffer.compare(merged, pack(had)) !== 0) puts.push([containerKey(rec.id), merged]);
       for (const n of new Set([...(rec.names ?? []), rec.name])) {
         const k = nameKey(n, rec.id);
         if (n && (await store.get(k)) === undefined) puts.push([k, new Uint8Array(0)]);
       }
     }
+    // Importing once more with another --retain (or none) changes how long the bundle's events are
+    // kept; importing again as before changes nothing.
     const importKey = metaKey(`import/${manifestDigests(b.manifestRaw).actual}`);
-    if ((await store.get(importKey)) === undefined) {
-      puts.push([importKey, pack({ file: basename(opts.file), host: b.manifest.host, created: b.manifest.created, importedAt: nowMicros(), events: b.manifest.counts.events })]);
+    const had = await store.get(importKey).then((v) => (v === undefined ? undefined : unpack<ImportRecord>(v, 'import record')));
+    if (!had?.intervals || had.retainUntil !== undefined || opts.retain !== undefined) {
+      const now = nowMicros();
+      const rec: ImportRecord = {
+        file: basename(opts.file), host: b.manifest.host, created: b.manifest.created, importedAt: now, events: b.manifest.counts.events, intervals,
+        ...(opts.retain !== undefined ? { retainUntil: now + opts.retain } : {}),
+      };
+      puts.push([importKey, pack(rec)]);
     }
     if (puts.length) await store.write(puts);
   } finally {
     await store.close();
   }
-  out.write(`imported ${opts.file} into ${opts.store}: ${r.events.toLocaleString('en-US')} new events (${r.added - r.events} other entries), ${r.present.toLocaleString('en-US')} already present${r.conflicts ? `, ${r.conflicts} conflicting entries kept as they were` : ''}; ${r.containers} containers (${r.newContainers} new)\n`);
+  out.write(`imported ${opts.file} into ${opts.store}: ${r.events.toLocaleString('en-US')} new events (${r.added - r.events} other entries), ${r.present.toLocaleString('en-US')} already present${r.conflicts ? `, ${r.conflicts} conflicting entries kept as they were` : ''}; ${r.containers} containers (${r.newContainers} new); kept ${opts.retain === undefined ? 'until deleted by hand (out of retention)' : `for ${Math.round(opts.retain / 1e6)} s`}\n`);
   return r;
 }

@@ -30,6 +30,7 @@ export function statusText(r: StatusReport): string[] {
   ];
   if (r.eventsPerSecond !== undefined) lines.push(`events/s      ${r.eventsPerSecond}`);
   lines.push(`lost events   ${r.lostEvents}`, `containers    ${r.containers}`, `incidents     ${r.incidents}`, `pinned        ${r.pinnedWindows} windows, ${formatBytes(r.pinnedBytes)}`);
+  if (r.imports?.bundles) lines.push(`imported      ${r.imports.bundles} bundles, ${r.imports.events} events kept out of retention`);
   const ret = r.retention;
   if (ret) {
     lines.push(`retention     ${dur(ret.retain)} by age, ${formatBytes(ret.maxSize)} max, pins ${dur(ret.pinRetain)} (cap ${formatBytes(ret.pinMax)})`);

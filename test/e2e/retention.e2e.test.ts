@@ -5,6 +5,8 @@
  * filling the store past --max-size brings it back at or under the size on disk, and the quiet
  * neighbour of the noisy container keeps its history (fair share).
  */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
 import { docker, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
@@ -19,6 +21,43 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const strip = (evs: Row[]): string[] => evs.map((e) => JSON.stringify(e)).sort();
 
 describe('retention (real engine)', () => {
+  it('imported events are evidence: out of age retention unless imported with --retain', { timeout: 90_000 }, async () => {
+    // A bundle with no incident in it (so no pin keeps it), and a week-old sample with one.
+    const source = await tempDir();
+    const rec = await recorders.start(source);
+    const quietName = uniqueName('imported');
+    await waitExit(await runDetached(quietName, [], ['sh', '-c', 'echo one; echo two; exit 0']));
+    await until(async () => (await replayJson(source, quietName)).some((e) => e.kind === 'lifecycle' && e.action === 'die'), 15_000, 'die recorded');
+    await rec.stop();
+    const bundle = join(await tempDir(), 'quiet.dcb');
+    expect((await cli(['export', '--store', source, '--container', quietName, '-o', bundle])).code).toBe(0);
+    const sample = fileURLToPath(new URL('../../samples/crash-loop.dcb', import.meta.url));
+    const expected = await replayJson(source, quietName);
+    const keep = await tempDir();
+    const lapse = await tempDir();
+    for (const args of [[bundle, '--store', keep], [sample, '--store', keep], [bundle, '--store', lapse, '--retain', '1s']]) {
+      const r = await cli(['import', ...args]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const sampleEvents = (await replayJson(keep, 'dcs-crashloop')).length;
+    expect(sampleEvents).toBeGreaterThan(50);
+    // A retention of one second, a pass at start and every 500 ms, then `gc` on the stopped store.
+    for (const store of [keep, lapse]) {
+      const r = await recorders.start(store, { retention: { retain: 1e6, intervalMs: 500 } });
+      await sleep(2500);
+      await r.stop();
+      expect((await cli(['gc', '--store', store])).code).toBe(0);
+    }
+    expect(strip(await replayJson(keep, quietName))).toEqual(strip(expected));
+    expect(await replayJson(keep, 'dcs-crashloop')).toHaveLength(sampleEvents);
+    const ls = (await cli(['ls', '--all', '--store', keep, '--format', 'json'])).stdout.split('\n').filter(Boolean).map(json);
+    expect(ls.find((c) => c.name === quietName)?.events).toBe(expected.length);
+    const st = await cli(['status', '--store', keep]);
+    expect(st.stdout).toMatch(/imported\s+2 bundles, \d+ events kept out of retention/);
+    // Imported with --retain 1s, the same events go like any others.
+    expect(await replayJson(lapse, quietName).catch(() => [])).toEqual([]);
+  });
+
   it('short retention: quiet events go, the pinned incident window stays complete', async () => {
     const store = await tempDir();
     const rec = await recorders.start(store, { retention: { retain: 3e6, intervalMs: 3_600_000 } });

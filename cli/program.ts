@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <fmt>', 'output format (default: TUI on a terminal, else text)').choices(['text', 'json']))
     .option('--at <time>', 'the reconstructed state at this time (one JSON document with --format json)')
     .option('--incident <id>', "open an incident's container and pinned window")
-    .option('--follow', 'keep following new events of a live container (TUI)', false)
+    .option('--follow', 'start at the live edge and keep showing new events (TUI); with --format, stream them like tail -f until Ctrl-C', false)
     .option('--no-fold', 'show health-check probe events instead of folding them')
     .option('--bundle <file>', 'replay a bundle file instead of a store (default: all its containers)')
     .option('--force', 'open a bundle even if it fails verification (prints a warning)', false)
@@ -141,7 +141,11 @@ export function buildProgram(): Command {
     .description('merge a bundle into a store (importing twice adds nothing)')
     .argument('<file>', 'bundle file')
     .addOption(storeOption())
-    .action(async (file: string, o) => void (await (await import('../replay/import-command.js')).importCommand({ file, store: o.store }, process.stdout)));
+    .option('--retain <duration>', 'let retention delete the imported events after this long (default: never; they are evidence)')
+    .action(async (file: string, o) => {
+      const retain = o.retain === undefined ? undefined : (await import('../formats/units.js')).parseDurationMicros(o.retain);
+      await (await import('../replay/import-command.js')).importCommand({ file, store: o.store, ...(retain !== undefined ? { retain } : {}) }, process.stdout);
+    });
 
   program.command('keygen')
     .description('make an Ed25519 key pair for signing bundles: PREFIX.key (private) and PREFIX.pub')

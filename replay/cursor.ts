@@ -111,7 +111,12 @@ export class Cursor {
       applied++;
       if (!match || match(ev, st)) { found = ev; break; }
     }
-    if (!found) return undefined;
+    // Nothing matched: the walk applied every later event to the states, so put them back as
+    // they were at the position (which has not moved).
+    if (!found) {
+      if (applied > 0) await this.seek(this.#pos);
+      return undefined;
+    }
     if (applied > APPLY_LIMIT) await this.seek({ time: found.time, seq: found.seq });
     else this.#pos = { time: found.time, seq: found.seq };
     return found;

@@ -69,6 +69,7 @@ export class ReplayApp {
   /** Positions the cursor, draws the first screen and starts the timers. */
   async start(): Promise<void> {
     if (this.#opts.initial !== undefined) await this.#cursor.seekTime(this.#opts.initial);
+    else if (this.#opts.follow) await this.#cursor.seekTime(this.#cursor.end);
     else await this.#cursor.next(this.#keep);
     await this.#buildTimeline();
     await this.#draw();
@@ -101,8 +102,18 @@ export class ReplayApp {
    * the filter prompt or an overlay changes what the next keys mean, even when they arrive while a
    * seek is still running. */
   #onKey(ch: string | undefined, full: string | undefined): void {
+    // blessed reports one Enter (CR) as 'return' and then 'enter' in the same tick: one keypress.
+    const now = performance.now();
+    const twin = (full === 'enter' && this.#lastKey === 'return') || (full === 'return' && this.#lastKey === 'enter');
+    const last = this.#lastKeyAt;
+    this.#lastKey = full;
+    this.#lastKeyAt = now;
+    if (twin && now - last < 5) return;
     this.#run(() => this.#dispatch(ch, full));
   }
+
+  #lastKey: string | undefined;
+  #lastKeyAt = 0;
 
   async #dispatch(ch: string | undefined, full: string | undefined): Promise<void> {
     if (this.#typing !== undefined) return this.#typeFilter(ch, full);
@@ -163,7 +174,7 @@ export class ReplayApp {
     const match = (ev: DashEvent): boolean => isNotable(ev) && this.#keep(ev);
     const ev = dir > 0 ? await c.next(match) : await c.prev(match);
     if (mark !== undefined && (!ev || (dir > 0 ? mark < ev.time : mark > ev.time))) await c.seekTime(mark);
-    else if (!ev) this.#flash(dir > 0 ? 'no notable event after the cursor' : 'no notable event before the cursor');
+    else if (!ev) this.#flash(dir > 0 ? 'no later notable event' : 'no earlier notable event');
   }
 
   #message = '';

@@ -26,11 +26,23 @@ export function escapeTags(s: string): string {
   return s.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
+/**
+ * The colour of dim text. Grey is colour 8, which blessed folds into black (colour 0) on terminals
+ * it believes have 8 colours (screen, linux, xterm, and tmux-256color when its terminfo entry is
+ * missing): black on black. There, dim text is written in white, which those terminals show as
+ * their ordinary light grey.
+ */
+let dimColor = 'gray';
+export function useColors(colors: number): void {
+  dimColor = colors >= 16 ? 'gray' : 'white';
+}
+
 export function toTagged(l: Line, width: number): string {
   let s = escapeTags(fit(safeText(l.text), width));
-  if (l.fg) s = `{${l.fg}-fg}${s}{/${l.fg}-fg}`;
+  const fg = l.fg === 'gray' ? dimColor : l.fg;
+  if (fg) s = `{${fg}-fg}${s}{/${fg}-fg}`;
   if (l.bold) s = `{bold}${s}{/bold}`;
-  if (l.dim) s = `{gray-fg}${s}{/gray-fg}`;
+  if (l.dim) s = `{${dimColor}-fg}${s}{/${dimColor}-fg}`;
   if (l.inverse) s = `{inverse}${s}{/inverse}`;
   return s;
 }

@@ -7,6 +7,7 @@ import { resolveTarget } from '../replay/replay-target.js';
 import { Cursor } from '../replay/cursor.js';
 import { ReplayApp } from './app.js';
 import type { KVReader } from '../formats/kv.js';
+import { useColors } from './line.js';
 
 export interface TuiOptions {
   store: string;
@@ -31,7 +32,9 @@ export async function openTui(o: TuiOptions, source?: KVReader, warning?: string
       // Line-drawing and block characters as Unicode, never the ACS charset (which tmux without a
       // UTF-8 locale shows as letters).
       forceUnicode: true });
-    (screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+    const tput = (screen as unknown as { tput: { brokenACS: boolean; colors: number } }).tput;
+    tput.brokenACS = true;
+    useColors(tput.colors);
     // A signal ends the replay like `q` (the terminal is restored in the finally below).
     const onSignal = (): void => app?.quit();
     process.once('SIGTERM', onSignal);

@@ -2,7 +2,8 @@
  * Issue 26: every error the CLI prints is one line ending in a dashcam code the README lists;
  * Node's raw codes are translated; an empty window says so and an inverted one is a usage error.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +67,17 @@ describe('CLI errors', () => {
     const missing = await cli(['verify', join(ROOT, 'no-such.dcb')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^dashcam: [^\n]* \[NOT_FOUND\]\n$/);
+  });
+
+  it('a directory that is not a store is STORE_NOT_FOUND in one line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dashcam-not-a-store-'));
+    try {
+      const r = await cli(['ls', '--store', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`dashcam: ${dir} is not a dashcam store (no LevelDB files in it) [STORE_NOT_FOUND]\n`);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 
   it('an unknown command or option is a usage error (exit 2)', async () => {

@@ -64,6 +64,21 @@ describe('replay TUI (tmux, real engine)', () => {
     await keys('n');
     s = await waitScreen((x) => /exited \| exit 3/.test(x.split('\n')[1] ?? ''), 'n jumps to the die event');
     expect(s).toMatch(/die exitCode=3/);
+    // Past the last notable event (the incident marker follows the die), `n` says so and leaves
+    // the state as it was: the header still shows the container as it was at that moment.
+    // Keys are handled in the order typed, so extra presses past the end only repeat the message.
+    await keys('n', 'n', 'n');
+    s = await waitScreen((x) => x.includes('no later notable event'), 'no later notable event');
+    expect(s.split('\n')[1]).toMatch(/exited \| exit 3/);
+    expect(s.split('\n')[1]).not.toMatch(/removed/);
+
+    // One Enter opens the detail overlay (blessed reports it twice), Escape closes it.
+    await keys('Enter');
+    s = await waitScreen((x) => x.includes('any other key closes'), 'detail overlay');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await screen()).toContain('any other key closes');
+    await keys('Escape');
+    await waitScreen((x) => !x.includes('any other key closes'), 'overlay closed');
 
     await keys('?');
     s = await waitScreen((x) => x.includes('play / pause'), 'help');
@@ -76,6 +91,7 @@ describe('replay TUI (tmux, real engine)', () => {
     await keys('-l', 'g/kind:log');
     await keys('Enter');
     s = await waitScreen((x) => x.includes('filter: kind:'), 'filter applied');
+    expect(s).not.toContain('any other key closes'); // Enter applied the filter and did nothing more
     const events = s.split('\n').slice(5, 14).map((l) => l.slice(0, 45)).filter((l) => /^\d\d:\d\d/.test(l));
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((l) => / log /.test(l))).toBe(true);
@@ -86,5 +102,32 @@ describe('replay TUI (tmux, real engine)', () => {
     expect(s).not.toContain('Events');
     await keys('echo still-$((40+2))', 'Enter');
     await waitScreen((x) => x.includes('still-42'), 'shell works after quit');
+  });
+
+  it('dim text is never black under TERM=tmux-256color or TERM=screen', async () => {
+    const store = await tempDir();
+    const rec = await startRecorder(store);
+    recorders.push(rec);
+    const name = uniqueName('tui-dim');
+    expect(await waitExit(await runDetached(name, [], ['sh', '-c', 'echo first-line; sleep 1; echo later-line; exit 0']))).toBe(0);
+    await until(async () => (await replayJson(store, name)).some((e) => e.action === 'die'), 15_000, 'die recorded');
+    for (const term of ['tmux-256color', 'screen']) {
+      await tmux('kill-session', '-t', session).catch(() => '');
+      await tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `env TERM=${term} ${process.execPath} ${CLI} replay --store ${store} --container ${name}; sleep 30`);
+      // At the start of the window the log lines to come are shown dim in the logs pane.
+      await waitScreen((x) => x.includes('later-line'), `${term}: logs pane`);
+      const raw = await tmux('capture-pane', '-t', session, '-p', '-e');
+      // Every place the line shows (the events pane and the logs pane): the colour it is written in.
+      let seen = 0;
+      for (const row of raw.split('\n')) {
+        for (let at = row.indexOf('later-line'); at !== -1; at = row.indexOf('later-line', at + 1)) {
+          seen++;
+          const sgr = [...row.slice(0, at).matchAll(/\x1b\[([\d;]*)m/g)].map((m) => m[1]!).pop() ?? '';
+          expect(sgr.split(';'), `${term}: ${JSON.stringify(row)}`).not.toContain('30');
+        }
+      }
+      expect(seen, term).toBeGreaterThanOrEqual(2);
+      await keys('q');
+    }
   });
 });

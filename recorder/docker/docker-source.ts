@@ -109,10 +109,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   async #onConnected(gap: { from: number; to: number; reason: string } | undefined): Promise<void> {
     this.#health = { ...this.#health, state: 'running', detail: undefined };
     if (gap) {
-      // Stamped when the hole began, not when it was noticed: every container alive then (also
-      // one removed before the recorder came back) has the gap inside its lifetime, so its replay
-      // shows it once.
-      this.#sink.emit({ kind: 'gap', source: 'docker', container: '', time: gap.from, reason: gap.reason, from: gap.from, to: gap.to, detail: 'engine events unobserved; containers reconciled from the container list' });
+      this.#sink.emit({ kind: 'gap', source: 'docker', container: '', reason: gap.reason, from: gap.from, to: gap.to, detail: 'engine events unobserved; containers reconciled from the container list' });
     }
     await this.#reconcile(gap?.from);
   }

@@ -66,7 +66,8 @@ export function buildProgram(): Command {
         let warning: string | undefined;
         const b = await (await import('../replay/bundle-kv.js')).openBundleKV(o.bundle, { force: o.force, warn: (l: string) => { warning = l; process.stderr.write(`${l}\n`); } });
         const container = o.container.length ? o.container : b.containers;
-        if (tui) return (await import('../tui/open-tui.js')).openTui({ ...o, container }, b.kv, warning);
+        const own = b.manifest.filters?.incident;
+        if (tui) return (await import('../tui/open-tui.js')).openTui({ ...o, container, focus: typeof own === 'string' ? { incident: own } : {} }, b.kv, warning);
         if (o.at !== undefined) return (await import('../replay/at-command.js')).atCommand({ ...o, container, format: o.format ?? 'text' }, process.stdout, b.kv);
         return void (await (await import('../replay/replay-command.js')).replayCommand({ ...o, container, format: o.format ?? 'text' }, process.stdout, b.kv));
       }

@@ -9,7 +9,16 @@ import { FormatError } from '../formats/errors.js';
 import { nowMicros } from '../formats/time.js';
 import { parseTimeArg } from './time-arg.js';
 
-export interface TargetQuery { container: string[]; since?: string; until?: string; incident?: string; at?: string }
+export interface TargetQuery {
+  container: string[];
+  since?: string;
+  until?: string;
+  incident?: string;
+  at?: string;
+  /** Open at an incident of these containers without taking its window (a bundle: the incident it
+   * was exported for, else its first). Ignored with --incident or --at. */
+  focus?: { incident?: string };
+}
 
 export interface ReplayTarget {
   records: ContainerRecord[];
@@ -17,7 +26,10 @@ export interface ReplayTarget {
   to?: number;
   /** Where the cursor starts (the incident's time, --at), if not at the window's start. */
   initial?: number;
+  /** The incident the replay is about: the cursor opens on its trigger event (unless --at). */
   incident?: IncidentRecord;
+  /** True when the start is the incident's trigger rather than a time asked for (--at). */
+  atTrigger?: boolean;
 }
 
 export async function findIncident(kv: KVReader, id: string): Promise<IncidentRecord> {
@@ -46,6 +58,15 @@ export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<Repla
   if (records.length === 0) throw new FormatError('BAD_ARGUMENT', 'nothing to replay: give --container (or an incident with a container)');
   const from = q.since !== undefined ? parseTimeArg(q.since, now) : incident?.windowStart;
   const to = q.until !== undefined ? parseTimeArg(q.until, now) : incident?.windowEnd;
+  if (!incident && q.focus && q.at === undefined) incident = await focusIncident(kv, records, q.focus.incident, from, to);
   const initial = q.at !== undefined ? parseTimeArg(q.at, now) : incident?.time;
-  return { records, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(initial !== undefined ? { initial } : {}), ...(incident ? { incident } : {}) };
+  const atTrigger = q.at === undefined && incident !== undefined;
+  return { records, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(initial !== undefined ? { initial } : {}), ...(incident ? { incident, atTrigger } : {}) };
+}
+
+/** The incident named (if it is one of these containers'), else the first of theirs in the window. */
+async function focusIncident(kv: KVReader, records: ContainerRecord[], id: string | undefined, from: number | undefined, to: number | undefined): Promise<IncidentRecord | undefined> {
+  const ids = new Set(records.map((r) => r.id));
+  const mine = (await listIncidents(kv)).filter((i) => ids.has(i.container) && (from === undefined || i.time >= from) && (to === undefined || i.time <= to));
+  return mine.find((i) => i.id === id) ?? mine.sort((a, b) => a.time - b.time)[0];
 }

@@ -51,3 +51,23 @@ export function summarize(ev: DashEvent): string {
     case 'syscall': return safeText(`${ev.op} pid=${ev.pid}${ev.args ? ` ${Object.entries(ev.args).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
   }
 }
+
+/**
+ * The TUI's event rows, where the kind has its own column and a row is cut at the pane's width:
+ * what a responder reads first (the command line, the path, the peer's address), ids after it,
+ * as csysdig's views do.
+ */
+export function rowSummary(ev: DashEvent): string {
+  const pid = 'pid' in ev && ev.pid ? ` pid=${ev.pid}` : '';
+  switch (ev.kind) {
+    case 'exec': return `${argvText(ev.argv, ev.exe)}  pid=${ev.pid} ppid=${ev.ppid} uid=${ev.uid}`;
+    case 'exit': return `${ev.comm ? `${safeText(ev.comm)} ` : ''}${ev.signal ? `signal=${ev.signal}` : `code=${ev.exitCode ?? '?'}`}  pid=${ev.pid}`;
+    case 'fork': return `${ev.comm ? `${safeText(ev.comm)} ` : ''} pid=${ev.pid} ppid=${ev.ppid}`.trimStart();
+    case 'file': return safeText(`${ev.path}${ev.newPath ? ` -> ${ev.newPath}` : ''}  ${ev.op}${pid}`);
+    case 'net': {
+      const peer = ev.remote && ev.op !== 'listen' ? ev.remote : ev.local;
+      return safeText(`${peer}  ${ev.op} ${ev.proto}${peer === ev.remote ? ` local=${ev.local}` : ''}${pid}`);
+    }
+    default: return summarize(ev);
+  }
+}

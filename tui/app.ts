@@ -23,7 +23,18 @@ import { Overlay } from './overlay.js';
 import { toTagged } from './line.js';
 
 type Blessed = typeof import('blessed');
-export interface AppOptions { fold: boolean; follow: boolean; initial?: number }
+import type { IncidentRecord } from '../formats/records.js';
+
+export interface AppOptions {
+  fold: boolean;
+  follow: boolean;
+  /** Where the cursor opens (--at, or the incident's time). */
+  initial?: number;
+  /** The incident replayed: its title in the header. */
+  incident?: IncidentRecord;
+  /** Open on the first event at `initial` (the incident's trigger) rather than the state after it. */
+  atTrigger?: boolean;
+}
 
 const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 600];
 const TICK_MS = 100;
@@ -68,7 +79,11 @@ export class ReplayApp {
 
   /** Positions the cursor, draws the first screen and starts the timers. */
   async start(): Promise<void> {
-    if (this.#opts.initial !== undefined) await this.#cursor.seekTime(this.#opts.initial);
+    const at = this.#opts.initial;
+    if (at !== undefined && this.#opts.atTrigger) {
+      await this.#cursor.seekTime(at - 1);
+      await this.#cursor.next(this.#keep);
+    } else if (at !== undefined) await this.#cursor.seekTime(at);
     else if (this.#opts.follow) await this.#cursor.seekTime(this.#cursor.end);
     else await this.#cursor.next(this.#keep);
     await this.#buildTimeline();
@@ -225,7 +240,7 @@ export class ReplayApp {
     const evLines = [...around.before.map((e) => eventRow(e, { tag: tag(e), selected: e === this.#selected })), ...around.after.map((e) => eventRow(e, { tag: tag(e) }))];
     const state = c.states[0]!;
     const p = this.#panes;
-    fillPane(p.header, 'header', headerLines({ record: c.records[0]!, state, count: c.records.length, time: c.pos.time, speed: this.#speed, playing: this.#playing, follow: this.#opts.follow, filter: this.#filterText }), r.header, false);
+    fillPane(p.header, 'header', headerLines({ record: c.records[0]!, state, count: c.records.length, time: c.pos.time, speed: this.#speed, playing: this.#playing, follow: this.#opts.follow, filter: this.#filterText, ...(this.#opts.incident ? { incident: this.#opts.incident } : {}) }), r.header, false);
     const [density, marks] = this.#timeline ? timelineRows(this.#timeline, c.pos.time, r.timeline.width) : ['', ''];
     fillPane(p.timeline, 'timeline', [{ text: density, fg: 'cyan' }, { text: marks, fg: 'yellow' }], r.timeline, false);
     fillPane(p.events, 'events', evLines.length ? evLines : [{ text: this.#filter ? 'no event matches the filter' : 'no events', dim: true }], r.events, focused === 'events');

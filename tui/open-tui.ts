@@ -8,6 +8,7 @@ import { Cursor } from '../replay/cursor.js';
 import { ReplayApp } from './app.js';
 import type { KVReader } from '../formats/kv.js';
 import { useColors } from './line.js';
+import { eventSpan } from '../replay/event-span.js';
 
 export interface TuiOptions {
   store: string;
@@ -18,6 +19,8 @@ export interface TuiOptions {
   incident?: string;
   follow?: boolean;
   fold?: boolean;
+  /** A bundle's own incident (its manifest's), to open at when no --incident or --at is given. */
+  focus?: { incident?: string };
 }
 
 /** `source`: an already open reader (a bundle) instead of the store; `warning`: shown on screen. */
@@ -25,7 +28,13 @@ export async function openTui(o: TuiOptions, source?: KVReader, warning?: string
   const kv = source ?? (await openStoreForReading(o.store)).kv;
   try {
     const target = await resolveTarget(kv, o);
-    const cursor = await Cursor.open(kv, target.records, { ...(target.from !== undefined ? { from: target.from } : {}), ...(target.to !== undefined ? { to: target.to } : {}) });
+    let { from, to } = target;
+    // An incident's pinned window is minutes; the container may have lived seconds of it.
+    if (o.incident !== undefined && o.since === undefined && o.until === undefined) {
+      const span = await eventSpan(kv, target.records.map((r) => r.id), from, to);
+      if (span) { from = span.first; to = o.follow ? to : span.last; }
+    }
+    const cursor = await Cursor.open(kv, target.records, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
     const blessed = (await import('blessed')).default;
     let app: ReplayApp | undefined;
     const screen = blessed.screen({ smartCSR: true, fullUnicode: true, title: 'dashcam replay', warnings: false, autoPadding: false,
@@ -40,7 +49,11 @@ export async function openTui(o: TuiOptions, source?: KVReader, warning?: string
     process.once('SIGTERM', onSignal);
     process.once('SIGHUP', onSignal);
     try {
-      app = new ReplayApp(blessed, screen, kv, cursor, { fold: o.fold !== false, follow: o.follow === true, ...(target.initial !== undefined ? { initial: target.initial } : {}) });
+      app = new ReplayApp(blessed, screen, kv, cursor, {
+        fold: o.fold !== false, follow: o.follow === true,
+        ...(target.initial !== undefined ? { initial: target.initial } : {}),
+        ...(target.incident ? { incident: target.incident, atTrigger: target.atTrigger === true } : {}),
+      });
       await app.start();
       if (warning) app.warn(warning);
       await app.done;

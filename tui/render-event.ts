@@ -1,6 +1,6 @@
 /** Event → one row of the event list, coloured by kind. Pure. */
 import type { DashEvent, Kind } from '../formats/schema.js';
-import { summarize } from '../replay/summary.js';
+import { rowSummary } from '../replay/summary.js';
 import { isNotable } from '../replay/notable.js';
 import type { Line } from './line.js';
 
@@ -18,7 +18,7 @@ export function clock(t: number): string {
 export function eventRow(ev: DashEvent, opts: { tag?: string; selected?: boolean } = {}): Line {
   const notable = isNotable(ev);
   const kind = ev.kind === 'lifecycle' ? 'engine' : ev.kind;
-  const text = `${clock(ev.time)} ${opts.tag ? `${opts.tag} ` : ''}${kind.padEnd(7)} ${summarize(ev)}`;
+  const text = `${clock(ev.time)} ${opts.tag ? `${opts.tag} ` : ''}${kind.padEnd(7)} ${rowSummary(ev)}`;
   return {
     text,
     fg: notable ? 'red' : ev.kind === 'log' && ev.stream === 'stderr' ? 'yellow' : KIND_COLOR[ev.kind],

@@ -15,6 +15,8 @@ export interface HeaderInput {
   playing: boolean;
   follow: boolean;
   filter?: string;
+  /** The incident replayed: its trigger and title replace the command on the first line. */
+  incident?: { trigger: string; title: string };
 }
 
 export function speedLabel(x: number): string {
@@ -25,7 +27,11 @@ export function headerLines(h: HeaderInput): Line[] {
   const r = h.record;
   const s = h.state;
   const name = s.name || r.name || '?';
-  const first = `${name}${h.count > 1 ? ` +${h.count - 1}` : ''}  ${r.id.slice(0, 12)}  ${s.image || r.image || '?'}  ${s.command || r.command || ''}`;
+  const who = `${name}${h.count > 1 ? ` +${h.count - 1}` : ''}`;
+  const ids = `${r.id.slice(0, 12)}  ${s.image || r.image || '?'}`;
+  // During an incident its title matters more than the image, so it comes before (a narrow
+  // terminal cuts the end of the line).
+  const first = h.incident ? `${who}  ! ${h.incident.trigger}: ${h.incident.title}  ${ids}` : `${who}  ${ids}  ${s.command || r.command || ''}`;
   const exit = s.exitCode !== undefined ? `exit ${s.exitCode}` : r.exitCode !== undefined ? `exit - (final ${r.exitCode})` : 'exit -';
   const state = `${s.status}${s.oomKilled ? ' OOM' : ''}${s.health ? ` ${s.health}` : ''}`;
   const second = `${state} | ${exit} | ${toRfc3339(h.time)} | ${h.playing ? '▶' : '⏸'} ${speedLabel(h.speed)}${h.follow ? ' | follow' : ''}${h.filter ? ` | filter: ${h.filter}` : ''}`;

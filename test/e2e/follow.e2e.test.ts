@@ -4,19 +4,15 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
 import { docker, runDetached, uniqueName } from '../helpers/engine.js';
 import { CLI, exited, replayJson, until, useRecorders } from '../helpers/recorder.js';
+import { tmuxSession } from '../helpers/tmux.js';
 
 const recorders = useRecorders();
-const run = promisify(execFile);
-const tmux = async (...args: string[]): Promise<string> => (await run('tmux', args)).stdout;
-const session = `dashcam-follow-${process.pid}-${randomBytes(3).toString('hex')}`;
-afterEach(async () => void (await tmux('kill-session', '-t', session).catch(() => '')));
+const t = tmuxSession('dashcam-follow');
+afterEach(() => t.kill());
 
 /** A container that logs `tick N` once a second. */
 async function ticking(store: string): Promise<{ name: string; id: string }> {
@@ -57,8 +53,8 @@ describe('replay --follow (real engine)', () => {
     const store = await tempDir();
     const { name, id } = await ticking(store);
     try {
-      await tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${process.execPath} ${CLI} replay --store ${store} --container ${name} --follow; sleep 30`);
-      const ticksOnScreen = async (): Promise<number[]> => [...(await tmux('capture-pane', '-t', session, '-p')).matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+      await t.open(`${process.execPath} ${CLI} replay --store ${store} --container ${name} --follow; sleep 30`, 100, 30);
+      const ticksOnScreen = async (): Promise<number[]> => [...(await t.screen()).matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
       const opened = await until(async () => { const t = await ticksOnScreen(); return t.length ? Math.max(...t) : undefined; }, 10_000, 'first screen');
       // Opened live: the newest line stored is on the first screen, not the container's first.
       const stored = (await replayJson(store, name)).filter((e) => e.kind === 'log').length;

@@ -133,7 +133,7 @@ describe('hostile text in labels, env, logs, argv and paths (real engine, eBPF)'
       applyEvent(state, ev);
       lines.push(eventRow(ev), ...detailLines(ev));
     }
-    lines.push(...procTreeLines(state, { fold: false, showExited: true }), ...fileLines(state), ...connLines(state), ...logLines(state, evs.slice(-20), 40));
+    lines.push(...procTreeLines(state, { fold: false }), ...fileLines(state), ...connLines(state), ...logLines(state, evs.slice(-20), 40));
     lines.push(...headerLines({ record: win.records[0]!, state, count: 1, time: evs[evs.length - 1]!.time, speed: 1, playing: false, follow: false, filter: P }));
     const tagged = lines.map((l) => toTagged(l, 400));
     // The hostile text did reach the render functions (escaped), and nothing raw got through.

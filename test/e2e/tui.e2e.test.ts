@@ -4,30 +4,20 @@
  * `/` filter, `q` back to an intact shell prompt.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { tempDir } from '../helpers/temp-store.js';
 import { docker, removeTestContainers, runDetached, uniqueName, waitExit, IMAGE } from '../helpers/engine.js';
-import { CLI, replayJson, startRecorder, until } from '../helpers/recorder.js';
+import { CLI, cli, replayJson, startRecorder, until } from '../helpers/recorder.js';
+import { selectedRow, tmuxSession } from '../helpers/tmux.js';
 import type { Recorder } from '../../recorder/record.js';
 
-const run = promisify(execFile);
-const tmux = async (...args: string[]): Promise<string> => (await run('tmux', args)).stdout;
-const session = `dashcam-tui-${process.pid}-${randomBytes(3).toString('hex')}`;
-const screen = (): Promise<string> => tmux('capture-pane', '-t', session, '-p');
-const keys = (...k: string[]): Promise<string> => tmux('send-keys', '-t', session, ...k);
-async function waitScreen(test: (s: string) => boolean, what: string, ms = 10_000): Promise<string> {
-  let last = '';
-  await until(async () => test((last = await screen())), ms, what).catch((err: Error) => { throw new Error(`${err.message}\n--- screen ---\n${last}`); });
-  return last;
-}
+const t = tmuxSession('dashcam-tui');
+const { screen, keys, waitScreen } = t;
 
 let recorders: Recorder[] = [];
 afterEach(async () => {
   await Promise.all(recorders.map((r) => r.stop()));
   recorders = [];
-  await tmux('kill-session', '-t', session).catch(() => '');
+  await t.kill();
 });
 beforeAll(removeTestContainers);
 afterAll(removeTestContainers);
@@ -47,7 +37,7 @@ describe('replay TUI (tmux, real engine)', () => {
     await rec.stop();
     recorders = [];
 
-    await tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', 'bash --norc --noprofile');
+    await t.open('bash --norc --noprofile');
     await keys(`PS1='READY$ '; clear`, 'Enter');
     await waitScreen((s) => s.includes('READY$'), 'shell prompt');
     await keys(`${process.execPath} ${CLI} replay --store ${store} --container ${name}`, 'Enter');
@@ -104,6 +94,33 @@ describe('replay TUI (tmux, real engine)', () => {
     await waitScreen((x) => x.includes('still-42'), 'shell works after quit');
   });
 
+  it('replay --incident opens on the trigger, titled, zoomed to the container\'s few seconds', async () => {
+    const store = await tempDir();
+    const rec = await startRecorder(store);
+    recorders.push(rec);
+    const name = uniqueName('tui-inc');
+    const id = await runDetached(name, [], ['sh', '-c', 'echo up; sleep 2; echo going-down; exit 3']);
+    expect(await waitExit(id)).toBe(3);
+    const inc = await until(async () => {
+      const r = await cli(['incidents', '--store', store, '--format', 'json']);
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; container: string; trigger: string }).find((i) => i.container === id && i.trigger === 'exit');
+    }, 15_000, 'exit incident');
+    await rec.stop();
+    recorders = [];
+
+    await t.open(`${process.execPath} ${CLI} replay --store ${store} --incident ${inc.id}; sleep 30`);
+    const s = await waitScreen((x) => x.includes('Processes') && x.includes('! exit:'), 'first screen');
+    const lines = s.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${name} {2}! exit: ${name} exited with code 3`));
+    expect(selectedRow(await screen(true))).toMatch(/ engine +die exitCode=3/);
+    // The pinned window is minutes wide; the timeline spans the container's ~2 s, edge to edge.
+    expect(lines[2]![0]).not.toBe(' ');
+    expect(lines[2]![79]).not.toBe(' ');
+    await keys('g');
+    await until(async () => /engine +create/.test(selectedRow(await screen(true)) ?? ''), 10_000, 'g goes to the create event');
+    await keys('q');
+  });
+
   it('dim text is never black under TERM=tmux-256color or TERM=screen', async () => {
     const store = await tempDir();
     const rec = await startRecorder(store);
@@ -112,11 +129,10 @@ describe('replay TUI (tmux, real engine)', () => {
     expect(await waitExit(await runDetached(name, [], ['sh', '-c', 'echo first-line; sleep 1; echo later-line; exit 0']))).toBe(0);
     await until(async () => (await replayJson(store, name)).some((e) => e.action === 'die'), 15_000, 'die recorded');
     for (const term of ['tmux-256color', 'screen']) {
-      await tmux('kill-session', '-t', session).catch(() => '');
-      await tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `env TERM=${term} ${process.execPath} ${CLI} replay --store ${store} --container ${name}; sleep 30`);
+      await t.open(`env TERM=${term} ${process.execPath} ${CLI} replay --store ${store} --container ${name}; sleep 30`);
       // At the start of the window the log lines to come are shown dim in the logs pane.
       await waitScreen((x) => x.includes('later-line'), `${term}: logs pane`);
-      const raw = await tmux('capture-pane', '-t', session, '-p', '-e');
+      const raw = await screen(true);
       // Every place the line shows (the events pane and the logs pane): the colour it is written in.
       let seen = 0;
       for (const row of raw.split('\n')) {

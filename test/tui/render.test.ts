@@ -33,6 +33,15 @@ describe('event rows', () => {
     expect(die.text).toContain('die exitCode=3');
   });
 
+  it('lead with the command line, the path and the peer, ids after them', () => {
+    const row = (e: Record<string, unknown>): string => eventRow(ev(e)).text.slice(13);
+    expect(row({ kind: 'exec', pid: 26454, ppid: 26432, uid: 0, exe: '/bin/sh', argv: ['sh', '-c', 'cat /etc/shadow'] })).toBe('exec    sh -c cat /etc/shadow  pid=26454 ppid=26432 uid=0');
+    expect(row({ kind: 'file', op: 'read-sensitive', path: '/etc/shadow', pid: 7 })).toBe('file    /etc/shadow  read-sensitive pid=7');
+    expect(row({ kind: 'net', op: 'connect', proto: 'tcp', local: '172.17.0.2:40000', remote: '10.0.0.5:6379', pid: 7 })).toBe('net     10.0.0.5:6379  connect tcp local=172.17.0.2:40000 pid=7');
+    expect(row({ kind: 'net', op: 'listen', proto: 'tcp', local: '0.0.0.0:80', remote: '', pid: 7 })).toBe('net     0.0.0.0:80  listen tcp pid=7');
+    expect(row({ kind: 'exit', pid: 9, exitCode: 2, comm: 'cat' })).toBe('exit    cat code=2  pid=9');
+  });
+
   it('fit cuts to the width with an ellipsis', () => {
     expect(fit('abcdef', 4)).toBe('abc…');
     expect(fit('abc', 4)).toBe('abc');
@@ -50,8 +59,24 @@ describe('state panes', () => {
     applyEvent(s, ev({ kind: 'exit', pid: 12, exitCode: 1, procKey: '12:3' }));
     applyEvent(s, ev({ kind: 'lifecycle', source: 'docker', type: 'container', action: 'exec_start', attributes: { execID: 'p1', actionDetail: '/bin/sh -c true' } }));
     const lines = procTreeLines(s, { fold: true }).map((l) => l.text);
-    expect(lines).toEqual(['10 sh -c app', '├─11 cat /etc/shadow', '└─12 true [exit 1]', '·· 1 health-check probe process(es) folded']);
+    expect(lines).toEqual(['10 sh -c app', '└─11 cat /etc/shadow', '·· 1 exited', 'true [exit 1] (pid 12)', '·· 1 health-check probe process(es) folded']);
     expect(procTreeLines(s, { fold: false }).map((l) => l.text)).toContain('exec /bin/sh -c true');
+  });
+
+  it('put live processes first and collapse exited ones by command line, failures first', () => {
+    const s = emptyState(C);
+    applyEvent(s, ev({ kind: 'exec', pid: 10, ppid: 1, uid: 0, exe: '/bin/sh', argv: ['sh', '-c', 'serve'], procKey: '10:1' }));
+    for (let i = 0; i < 300; i++) {
+      applyEvent(s, ev({ kind: 'exec', pid: 100 + i, ppid: 10, uid: 0, exe: '/bin/sleep', argv: ['sleep', '1'], procKey: `${100 + i}:9`, parentKey: '10:1' }));
+      applyEvent(s, ev({ kind: 'exit', pid: 100 + i, exitCode: 0, procKey: `${100 + i}:9` }));
+    }
+    applyEvent(s, ev({ kind: 'exec', pid: 50, ppid: 10, uid: 0, exe: '/bin/false', argv: ['false'], procKey: '50:9', parentKey: '10:1' }));
+    applyEvent(s, ev({ kind: 'exit', pid: 50, exitCode: 1, procKey: '50:9' }));
+    applyEvent(s, ev({ kind: 'exec', pid: 60, ppid: 10, uid: 0, exe: '/bin/nc', argv: ['nc', '-l', '-p', '4444'], procKey: '60:9', parentKey: '10:1' }));
+    const lines = procTreeLines(s, { fold: true });
+    expect(lines.map((l) => l.text)).toEqual(['10 sh -c serve', '└─60 nc -l -p 4444', '·· the last 256 exited', 'false [exit 1] (pid 50)', 'sleep 1 [exit 0] ×255']);
+    expect(lines[3]!.fg).toBe('red');
+    expect(lines[4]!.dim).toBe(true);
   });
 
   it('list files, connections and logs around the cursor', () => {
@@ -78,6 +103,8 @@ describe('header, timeline, layout, keys, filter', () => {
     expect(a!.text).toContain('web  ababababab');
     expect(a!.text).toContain('nginx:1');
     expect(b!.text).toMatch(/^exited \| exit 3 \| .*Z \| ⏸ 2x$/);
+    const [t] = headerLines({ record: { id: C, name: 'web', names: ['web'], image: 'nginx:1', firstSeen: 0, lastSeen: 0, state: 'removed', events: 1, bytes: 1 }, state: s, count: 1, time: s.time, speed: 1, playing: false, follow: false, incident: { trigger: 'crash', title: 'exited with code 3' } });
+    expect(t!.text).toMatch(/^web {2}! crash: exited with code 3 {2}ababababab/);
   });
 
   it('timeline marks density, incidents, gaps and the cursor across the width', () => {

@@ -86,6 +86,19 @@ export async function listIncidents(kv: KVReader): Promise<IncidentRecord[]> {
 }
 
 /**
+ * An incident by its ID, the ID of an incident merged into it, or a unique ID prefix (what
+ * `replay --incident`, `export --incident` and `mark` users type).
+ */
+export async function findIncident(kv: KVReader, id: string): Promise<IncidentRecord> {
+  const all = await listIncidents(kv);
+  const hit = all.find((i) => i.id === id) ?? all.find((i) => i.merged?.includes(id));
+  if (hit) return hit;
+  const prefixed = id.length >= 4 ? all.filter((i) => i.id.startsWith(id)) : [];
+  if (prefixed.length === 1) return prefixed[0]!;
+  throw new FormatError('BAD_ARGUMENT', prefixed.length > 1 ? `incident ID prefix ${JSON.stringify(id)} is ambiguous` : `no incident ${JSON.stringify(id)} in the store (dashcam incidents lists them)`);
+}
+
+/**
  * What `dashcam import` wrote down about a bundle (`m|import/<manifest digest>`). Imported events
  * are evidence: retention keeps each `intervals` entry until `retainUntil` (never, when absent).
  * Records of older dashcams carry no intervals and pin nothing.

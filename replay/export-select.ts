@@ -5,7 +5,7 @@
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord, IncidentRecord } from '../formats/records.js';
 import { FormatError } from '../formats/errors.js';
-import { listIncidents, resolveContainer } from '../formats/queries.js';
+import { findIncident, listIncidents, resolveContainer } from '../formats/queries.js';
 import { parseDuration, parseTimeArg } from './time-arg.js';
 
 export interface ExportSelectOptions {
@@ -37,15 +37,6 @@ export function checkSelectOptions(o: ExportSelectOptions): void {
   if (o.container.length > 0 && o.incident) throw usage('give --container or --incident, not both');
   if (o.around && (o.since || o.until)) throw usage('give --since/--until or --around, not both');
   if (!o.around && (o.before || o.after)) throw usage('--before and --after go with --around');
-}
-
-async function findIncident(kv: KVReader, id: string): Promise<IncidentRecord> {
-  const all = await listIncidents(kv);
-  const exact = all.find((i) => i.id === id);
-  if (exact) return exact;
-  const prefixed = all.filter((i) => i.id.startsWith(id));
-  if (prefixed.length === 1) return prefixed[0]!;
-  throw usage(prefixed.length > 1 ? `incident ID prefix ${id} is ambiguous` : `no incident ${JSON.stringify(id)} in the store`);
 }
 
 export async function selectExport(kv: KVReader, o: ExportSelectOptions, now: number): Promise<Selection> {

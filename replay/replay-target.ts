@@ -4,7 +4,7 @@
  */
 import type { KVReader } from '../formats/kv.js';
 import type { ContainerRecord, IncidentRecord } from '../formats/records.js';
-import { listIncidents, resolveContainer } from '../formats/queries.js';
+import { findIncident, listIncidents, resolveContainer } from '../formats/queries.js';
 import { FormatError } from '../formats/errors.js';
 import { nowMicros } from '../formats/time.js';
 import { parseTimeArg } from './time-arg.js';
@@ -30,17 +30,6 @@ export interface ReplayTarget {
   incident?: IncidentRecord;
   /** True when the start is the incident's trigger rather than a time asked for (--at). */
   atTrigger?: boolean;
-}
-
-export async function findIncident(kv: KVReader, id: string): Promise<IncidentRecord> {
-  const all = await listIncidents(kv);
-  let hit = all.find((i) => i.id === id);
-  if (!hit && id.length >= 4) {
-    const byPrefix = all.filter((i) => i.id.startsWith(id));
-    if (byPrefix.length === 1) hit = byPrefix[0];
-  }
-  if (!hit) throw new FormatError('BAD_ARGUMENT', `no incident ${JSON.stringify(id)} in the store (dashcam incidents lists them)`);
-  return hit;
 }
 
 export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<ReplayTarget> {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-store.js';
 import { docker, runDetached, uniqueName, waitExit } from '../helpers/engine.js';
-import { cli, replayJson, until, useRecorders } from '../helpers/recorder.js';
+import { cli, exited, recorderReady, replayJson, spawnRecorder, until, useRecorders } from '../helpers/recorder.js';
 
 const recorders = useRecorders();
 
@@ -121,5 +121,35 @@ describe('incidents (real engine)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no container matching/);
     await docker('rm', '-f', id);
+  });
+
+  it('lists incidents by container with what each window holds (gaps, lost, notable) and the command that opens it', async () => {
+    const store = await tempDir();
+    let rec = spawnRecorder(store);
+    await recorderReady(rec);
+    const name = uniqueName('inc-gap');
+    const id = await runDetached(name, [], ['sh', '-c', 'echo before; sleep 5; echo after; exit 3']);
+    try {
+      await until(async () => (await replayJson(store, name)).some((e) => e.kind === 'log'), 15_000, 'the first line');
+      // The recorder dies without a word; its successor records the hole.
+      rec.kill('SIGKILL');
+      await exited(rec);
+      rec = spawnRecorder(store);
+      await recorderReady(rec);
+      expect(await waitExit(id)).toBe(3);
+      const inc = await until(async () => (await incidents(store)).find((i) => i.container === id && i.trigger === 'exit'), 20_000, 'the exit incident');
+      expect(inc.gaps).toBeGreaterThanOrEqual(1);
+      expect(typeof inc.lost).toBe('number');
+      expect(inc.notable).toMatchObject({ die: 1 });
+      const text = await cli(['incidents', '--store', store, '--container', name]);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain(`${name} (${id.slice(0, 12)}): 1 incident\n`);
+      expect(text.stdout).toMatch(/notable: [^\n]*1 non-zero exit[^\n]*; window has gaps: [1-9]/);
+      expect(text.stdout).toContain(`next: dashcam replay --incident ${inc.id as string}`);
+    } finally {
+      await docker('rm', '-f', id);
+      rec.kill('SIGTERM');
+      await exited(rec);
+    }
   });
 });

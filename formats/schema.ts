@@ -92,6 +92,10 @@ export interface StatsFields {
   memUsage?: number; memLimit?: number;
   netRx?: number; netTx?: number; blkRead?: number; blkWrite?: number;
   pids?: number;
+  /** A sample taken outside the interval, and why: `oom-victim` (eBPF: the resident memory of the
+   * process the kernel's OOM killer chose, as it was chosen; `pid` names it), `unhealthy`. */
+  sample?: string;
+  pid?: number;
 }
 export interface IncidentFields {
   id: string; trigger: string; severity: string; title: string;
@@ -160,7 +164,7 @@ export const KINDS: { [K in Kind]: KindSpec<K> } = {
   net: spec(5, 'net', true, ['op', 'proto', 'local', 'remote', 'pid', 'procKey', 'family', 'state', 'comm']),
   file: spec(6, 'file', true, ['op', 'path', 'newPath', 'pid', 'procKey', 'flags', 'mode', 'comm']),
   log: spec(7, 'log', true, ['stream', 'line', 'engineTime', 'truncated']),
-  stats: spec(8, 'stats', true, ['cpuPercent', 'cpuTotalNs', 'memUsage', 'memLimit', 'netRx', 'netTx', 'blkRead', 'blkWrite', 'pids']),
+  stats: spec(8, 'stats', true, ['cpuPercent', 'cpuTotalNs', 'memUsage', 'memLimit', 'netRx', 'netTx', 'blkRead', 'blkWrite', 'pids', 'sample', 'pid']),
   incident: spec(9, 'incident', false, ['id', 'trigger', 'severity', 'title', 'windowStart', 'windowEnd', 'note', 'rule']),
   gap: spec(10, 'gap', false, ['reason', 'lost', 'from', 'to', 'detail']),
   fork: spec(11, 'fork', true, ['pid', 'ppid', 'procKey', 'parentKey', 'comm']),

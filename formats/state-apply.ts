@@ -4,8 +4,8 @@
  * unordered collections), which is what lets a keyframe stand in for every event before it.
  * Events must arrive in store order (time, then seq).
  */
-import { KINDS, type DashEvent, type EventOf } from './schema.js';
-import { STATE_LIMITS, type ContainerState, type ProcEntry, type StatsSample } from './state.js';
+import type { DashEvent, EventOf } from './schema.js';
+import { STATE_LIMITS, STATS_SAMPLE_FIELDS, type ContainerState, type ProcEntry, type StatsSample } from './state.js';
 
 const STATUS_BY_ACTION: Record<string, string> = {
   create: 'created', start: 'running', restart: 'running', unpause: 'running', pause: 'paused', die: 'exited', destroy: 'removed',
@@ -279,10 +279,10 @@ function log(s: ContainerState, ev: EventOf<'log'>): void {
 }
 
 function stats(s: ContainerState, ev: EventOf<'stats'>): void {
-  // Exactly the schema's stats fields (the keyframe stores the same list), nothing else.
+  // Exactly the sample's fields (the keyframe stores the same list), nothing else.
   const src = ev as unknown as Record<string, unknown>;
   const sample: Record<string, unknown> = { time: ev.time };
-  for (const f of KINDS.stats.fields) if (src[f] !== undefined) sample[f] = src[f];
+  for (const f of STATS_SAMPLE_FIELDS) if (src[f] !== undefined) sample[f] = src[f];
   s.stats.push(sample as unknown as StatsSample);
   if (s.stats.length > STATE_LIMITS.stats) s.stats.shift();
 }

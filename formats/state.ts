@@ -90,6 +90,9 @@ export interface LogEntry {
   truncated?: number;
 }
 
+/** The stats event fields a state's sample keeps (why a sample was taken stays in the event). */
+export const STATS_SAMPLE_FIELDS = ['cpuPercent', 'cpuTotalNs', 'memUsage', 'memLimit', 'netRx', 'netTx', 'blkRead', 'blkWrite', 'pids'] as const;
+
 export interface StatsSample {
   time: Micros;
   cpuPercent?: number;

@@ -20,7 +20,7 @@ export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   path: 'string', newPath: 'string', flags: 'number', mode: 'number',
   stream: 'string', line: 'bytes', engineTime: 'timeOrTrue', truncated: 'number',
   cpuPercent: 'number', cpuTotalNs: 'number', memUsage: 'number', memLimit: 'number', netRx: 'number', netTx: 'number',
-  blkRead: 'number', blkWrite: 'number', pids: 'number',
+  blkRead: 'number', blkWrite: 'number', pids: 'number', sample: 'string',
   id: 'string', trigger: 'string', severity: 'string', title: 'string', windowStart: 'number', windowEnd: 'number',
   note: 'string', rule: 'string', lost: 'number', from: 'time', to: 'time', detail: 'string', args: 'scalars',
 };

@@ -147,6 +147,9 @@ export async function record(input: Partial<RecordOptions> = {}, log: Logger = c
   const kernel = await chooseKernelSource(opts, docker, log);
   if (kernel) sources.push(kernel);
 
+  // While an incident window is open, its container's stats are sampled every second.
+  pipeline.addObserver((ev) => { if (ev.kind === 'incident' && ev.windowEnd !== undefined) docker.boostStats(ev.container, ev.windowEnd / 1000); });
+
   // Commands other processes (dashcam status, gc, mark) send over the query socket.
   const commands = new Map<string, (args: Record<string, unknown>) => Promise<unknown>>();
   commands.set('status', async () => ({ run: pipeline.run, stats: pipeline.stats, sources: sources.map((s) => s.health()) }));

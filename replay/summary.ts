@@ -44,7 +44,8 @@ export function summarize(ev: DashEvent): string {
     }
     case 'stats': {
       const mem = ev.memUsage !== undefined ? ` mem=${(ev.memUsage / 1048576).toFixed(1)}MiB${ev.memLimit ? `/${(ev.memLimit / 1048576).toFixed(0)}MiB` : ''}` : '';
-      return `stats cpu=${ev.cpuPercent ?? '?'}%${mem} pids=${ev.pids ?? '?'}`;
+      if (ev.sample === 'oom-victim') return `stats at OOM kill: victim pid=${ev.pid ?? '?'}${mem.replace(' mem=', ' rss=')}`;
+      return `stats cpu=${ev.cpuPercent ?? '?'}%${mem} pids=${ev.pids ?? '?'}${ev.sample ? ` (${safeText(ev.sample)})` : ''}`;
     }
     case 'incident': return safeText(`INCIDENT [${ev.severity}] ${ev.trigger}: ${ev.title}`);
     case 'gap': return safeText(`GAP ${ev.reason}${ev.lost ? ` lost=${ev.lost}` : ''}${ev.detail ? ` (${ev.detail})` : ''}`);

@@ -198,6 +198,9 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       case 'update':
         void this.#snap.take(container, 'update');
         break;
+      case 'health_status':
+        if (this.#opts.statsIntervalMs > 0 && (attributes.actionDetail ?? '').includes('unhealthy')) void this.#stats.sample(container, 'unhealthy');
+        break;
       case 'destroy':
         this.#detach(container, true);
         break;
@@ -205,6 +208,11 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   }
 
   /** A running container: tell kernel sources its pid; follow its logs unless already done. */
+  /** Samples a container's stats every second until `untilMs` (an open incident window). */
+  boostStats(id: string, untilMs: number): void {
+    if (this.#live.has(id)) this.#stats?.boost(id, untilMs);
+  }
+
   #attach(id: string, doc: Record<string, unknown>, logsSince: number | undefined): void {
     const state = doc.State as { Pid?: number; Running?: boolean } | undefined;
     if (!state?.Running) return;

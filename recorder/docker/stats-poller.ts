@@ -1,19 +1,26 @@
 /**
  * Samples resource stats of running containers every `intervalMs` with one-shot stats calls
  * (no 1 s wait for a second sample inside the engine); CPU % is computed from our own previous
- * sample of the same container.
+ * sample of the same container. While an incident window is open on a container it is sampled
+ * every BOOST_MS instead (a short OOM cycle has no sample at a 10 s interval), and a container
+ * that turns unhealthy is sampled at once.
  */
 import type Docker from 'dockerode';
 import type { Sink } from '../source.js';
 import type { Logger } from '../logger.js';
 
 interface Prev { cpu: number; system: number }
+const BOOST_MS = 1000;
 type Stats = Docker.ContainerStats & { memory_stats: { stats?: Record<string, number> } };
 
 export class StatsPoller {
   readonly #prev = new Map<string, Prev>();
+  /** Containers sampled every BOOST_MS, until (epoch ms). */
+  readonly #boosted = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  #fast: NodeJS.Timeout | undefined;
   #busy = false;
+  #fastBusy = false;
 
   constructor(readonly docker: Docker, readonly intervalMs: number, readonly running: () => string[], readonly sink: Sink, readonly log: Logger) {}
 
@@ -21,19 +28,48 @@ export class StatsPoller {
     if (this.intervalMs <= 0) return;
     this.#timer = setInterval(() => void this.#tick(), this.intervalMs);
     this.#timer.unref();
+    if (this.intervalMs > BOOST_MS) {
+      this.#fast = setInterval(() => void this.#fastTick(), BOOST_MS);
+      this.#fast.unref();
+    }
   }
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#fast) clearInterval(this.#fast);
   }
 
-  /** Containers with a previous sample held. */
+  /** Samples `id` every second until `untilMs` (an incident's window end); off when stats are. */
+  boost(id: string, untilMs: number): void {
+    if (this.intervalMs <= BOOST_MS || untilMs <= Date.now()) return;
+    this.#boosted.set(id, Math.max(untilMs, this.#boosted.get(id) ?? 0));
+  }
+
+  /** Containers with a previous sample held, and sampled fast. */
   get size(): number {
-    return this.#prev.size;
+    return this.#prev.size + this.#boosted.size;
   }
 
   forget(id: string): void {
     this.#prev.delete(id);
+    this.#boosted.delete(id);
+  }
+
+  async #fastTick(): Promise<void> {
+    if (this.#fastBusy || this.#boosted.size === 0) return;
+    this.#fastBusy = true;
+    try {
+      const now = Date.now();
+      const running = new Set(this.running());
+      const due: string[] = [];
+      for (const [id, until] of this.#boosted) {
+        if (until < now || !running.has(id)) this.#boosted.delete(id);
+        else due.push(id);
+      }
+      await Promise.all(due.map((id) => this.sample(id)));
+    } finally {
+      this.#fastBusy = false;
+    }
   }
 
   async #tick(): Promise<void> {
@@ -46,7 +82,8 @@ export class StatsPoller {
     }
   }
 
-  async sample(id: string): Promise<void> {
+  /** `why`: a sample outside the interval says why (the event's `sample` field). */
+  async sample(id: string, why?: string): Promise<void> {
     let s: Stats;
     try {
       s = (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true })) as Stats;
@@ -73,7 +110,7 @@ export class StatsPoller {
     this.sink.emit({
       kind: 'stats', source: 'docker', container: id,
       cpuPercent, cpuTotalNs: cpu, memUsage: ms.usage !== undefined ? Math.max(0, ms.usage - inactive) : undefined, memLimit: ms.limit,
-      netRx, netTx, blkRead, blkWrite, pids: s.pids_stats?.current,
+      netRx, netTx, blkRead, blkWrite, pids: s.pids_stats?.current, ...(why ? { sample: why } : {}),
     });
   }
 }

@@ -122,7 +122,7 @@ export class EbpfSource implements CaptureSource {
     await Promise.all(this.#o.directory.running().map((i) => this.#learn(i)));
 
     const tracepoints = new Set<string>();
-    for (const cat of ['sched', 'sock', 'syscalls']) {
+    for (const cat of ['sched', 'sock', 'syscalls', 'oom']) {
       for (const n of await readdir(`${TRACEFS}/events/${cat}`).catch(() => [] as string[])) tracepoints.add(`${cat}:${n}`);
     }
     const program = buildProgram({

@@ -21,6 +21,7 @@ export type RawEvent =
   | { k: 'net'; h: Head; op: 1 | 2 | 3; ret: number; sk: string; t: SockTuple }
   | { k: 'close'; ns: number; sk: string; oldState: number }
   | { k: 'send'; h: Head; fd: number; family: number; portNet: number; a4: number; a6: number[] }
+  | { k: 'oom'; h: Head; victim: number; totalVmKb: number; rssKb: number }
   | { k: 'lost'; n: number }
   | { k: 'attached'; probes: number };
 
@@ -32,7 +33,7 @@ const LAYOUT: Record<string, [number, boolean]> = {
   a: [2, true], A: [1, false], e: [1, false], c: [2, true], g: [1, true], f: [1, true], r: [1, true],
   E: [12, false], F: [9, true], Q: [7, true], O: [9, true], U: [8, true], R: [9, true],
   M: [8, true], m: [8, false], W: [9, true], w: [9, false], D: [8, true], P: [6, true], p: [7, false],
-  S: [9, true], N: [23, false], L: [23, false], Z: [3, false], u: [14, false],
+  S: [9, true], N: [23, false], L: [23, false], Z: [3, false], u: [14, false], K: [11, false],
 };
 
 interface Pending {
@@ -140,6 +141,7 @@ export class BpftraceParser {
         if (p) p.exitedAt = Date.now();
         return { k: 'exit', h: h(), status: num[6]!, comm: s };
       }
+      case 'K': return { k: 'oom', h: h(), victim: num[6]!, totalVmKb: num[7]!, rssKb: num[8]! + num[9]! + num[10]! };
       case 'O': return { k: 'file', h: h(), tag: 'open', dfd: num[6]!, flags: num[7]!, mode: num[8]!, path: s };
       case 'U': return { k: 'file', h: h(), tag: 'unlink', dfd: num[6]!, flags: num[7]!, path: s };
       case 'R': {

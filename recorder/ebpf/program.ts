@@ -150,6 +150,11 @@ export function buildProgram(o: ProgramOptions): string {
   probe(['syscalls:sys_enter_sendto'], `args->addr != 0 && ${F}`,
     line('u', ['%d', '%d', '%d', '%u', '%u', '%u', '%u', '%u'], ['args->fd', '*(uint16*)args->addr', '*(uint16*)(args->addr + 2)', '*(uint32*)(args->addr + 4)', ...[8, 12, 16, 20].map((i) => `*(uint32*)(args->addr + ${i})`)]));
 
+  // The OOM killer's choice, with the victim's memory as it was chosen (pages in kB): the one
+  // memory sample of a container that dies between two stats polls. It runs in the task whose
+  // allocation failed, in the same memory cgroup, so the header attributes it to the container.
+  probe(['oom:mark_victim'], `1${host}`, line('K', ['%d', '%lu', '%lu', '%lu', '%lu'], ['args->pid', 'args->total_vm', 'args->anon_rss', 'args->file_rss', 'args->shmem_rss']));
+
   out.push('END { clear(@cfd); }');
   return out.join('\n\n') + '\n';
 }

@@ -78,6 +78,8 @@ export class Translator {
         const code = sig === 0 ? { exitCode: (r.status >> 8) & 0xff } : { signal: sig };
         return { keys: this.#keys(r.h), ev: { ...b, kind: 'exit', comm: r.comm, ...code } };
       }
+      case 'oom':
+        return { keys: this.#keys(r.h), ev: { source: 'ebpf', container: '', time: this.#time(r.h.ns), kind: 'stats', memUsage: r.rssKb * 1024, sample: 'oom-victim', pid: r.victim } };
       case 'chdir': {
         const b = this.#base(r.h);
         const p = this.#procs.get(b.procKey) ?? { comm: '' };

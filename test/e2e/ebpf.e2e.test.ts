@@ -93,6 +93,22 @@ describe('eBPF capture (real engine)', () => {
     expect([...times].sort()).toEqual(times);
   });
 
+  it('gives an OOM-killed container that lived 4 s a memory sample from its death', async () => {
+    const name = uniqueName('ebpf-oom');
+    // No stats polling in tests (statsIntervalMs 0): the only sample is the kernel's at the kill.
+    const id = await runDetached(name, ['-m', '16m', '--memory-swap', '16m'], ['sh', '-c', 'sleep 3; x=a; while true; do x=$x$x; done']);
+    expect(await waitExit(id)).toBe(137);
+    const evs = await settled(name, (e) => e.some((x) => x.kind === 'lifecycle' && x.action === 'oom') && e.some((x) => x.kind === 'stats'));
+    const oom = evs.find((x) => x.kind === 'lifecycle' && x.action === 'oom')!;
+    const sample = evs.find((x) => x.kind === 'stats')!;
+    expect(sample).toMatchObject({ source: 'ebpf', sample: 'oom-victim', container: id });
+    // The victim held most of the 16 MiB limit when it was chosen.
+    expect(sample.memUsage as number).toBeGreaterThan(8 * 1048576);
+    expect(sample.memUsage as number).toBeLessThanOrEqual(17 * 1048576);
+    const at = (e: Ev): number => Date.parse(e.time as string);
+    expect(Math.abs(at(sample) - at(oom))).toBeLessThan(1000);
+  });
+
   it('attributes the exec and exit of a container that lives under a second', async () => {
     const name = uniqueName('ebpf-brief');
     await docker('run', '--rm', '--label', LABEL, '--name', name, IMAGE, 'true');

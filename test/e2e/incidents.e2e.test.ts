@@ -152,4 +152,23 @@ describe('incidents (real engine)', () => {
       await exited(rec);
     }
   });
+
+  it('samples a container\'s stats every second while its incident window is open', async () => {
+    const store = await tempDir();
+    await recorders.start(store, { statsIntervalMs: 10_000 });
+    const name = uniqueName('inc-boost');
+    const id = await runDetached(name, [], ['sh', '-c', 'sleep 60']);
+    try {
+      await until(async () => (await replayJson(store, name)).some((e) => e.action === 'start'), 15_000, 'the start');
+      const marked = await cli(['mark', '--store', store, '--container', name, '--note', 'slow', '--after', '1m']);
+      expect(marked.code, marked.stderr).toBe(0);
+      const since = Date.now();
+      await new Promise((r) => setTimeout(r, 4500));
+      const after = (await replayJson(store, name)).filter((e) => e.kind === 'stats' && Date.parse(e.time as string) >= since);
+      // At the 10 s interval there would be at most one.
+      expect(after.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await docker('rm', '-f', id);
+    }
+  });
 });

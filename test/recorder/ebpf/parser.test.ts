@@ -13,6 +13,11 @@ describe('bpftrace output parser', () => {
     expect(ev).toMatchObject({ k: 'exec', file: '/bin/sh', argv: ['sh', '-c', 'echo\ta\nb'], cwd: '/tmp/d', cgroupName: 'abc', ppid: 1, pticks: 400, h: { pid: 7, ticks: 500, cgroup: 1754, mnt: 4026532255 } });
   });
 
+  it('reads the OOM killer\'s victim and its resident memory', () => {
+    const p = new BpftraceParser();
+    expect(p.line(H('K', 7, 8, 20000, 15000, 900, 100))).toMatchObject({ k: 'oom', victim: 8, totalVmKb: 20000, rssKb: 16000, h: { pid: 7, cgroup: 1754 } });
+  });
+
   it('waits for argv that another CPU printed later', () => {
     const p = new BpftraceParser();
     p.line(L('f', 9, '/bin/true'));

@@ -9,7 +9,7 @@ import { FormatError } from './errors.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
 import type { Kind } from './schema.js';
 
-export type FieldType = 'string' | 'number' | 'time' | 'bytes' | 'strings' | 'scalars' | 'object' | 'timeOrTrue';
+export type FieldType = 'string' | 'number' | 'boolean' | 'time' | 'bytes' | 'strings' | 'scalars' | 'object' | 'timeOrTrue';
 
 /** Types of event fields by name (a name means the same thing in every kind that has it). */
 export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
@@ -22,7 +22,7 @@ export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   cpuPercent: 'number', cpuTotalNs: 'number', memUsage: 'number', memLimit: 'number', netRx: 'number', netTx: 'number',
   blkRead: 'number', blkWrite: 'number', pids: 'number', sample: 'string',
   id: 'string', trigger: 'string', severity: 'string', title: 'string', windowStart: 'number', windowEnd: 'number',
-  note: 'string', rule: 'string', lost: 'number', from: 'time', to: 'time', detail: 'string', args: 'scalars',
+  note: 'string', rule: 'string', lost: 'number', from: 'time', to: 'time', detail: 'string', args: 'scalars', perContainer: 'boolean',
 };
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -31,6 +31,7 @@ function fits(t: FieldType, v: unknown): boolean {
   switch (t) {
     case 'string': return typeof v === 'string';
     case 'number': return typeof v === 'number';
+    case 'boolean': return typeof v === 'boolean';
     case 'time': return time(v);
     case 'timeOrTrue': return v === true || time(v);
     case 'bytes': return v instanceof Uint8Array;

@@ -12,6 +12,7 @@ import type { ContainerState } from '../formats/state.js';
 import { applyEvent } from '../formats/state-apply.js';
 import { atTime, keyAfter, loadState, type Position } from '../formats/state-load.js';
 import { mergedEvents, type RangeSpec } from './merged-range.js';
+import { isCopiedGap } from './window.js';
 
 export type { Position } from '../formats/state-load.js';
 export type EventFilter = (ev: DashEvent, state: ContainerState | undefined) => boolean;
@@ -25,7 +26,8 @@ export interface CursorOptions {
 
 /** Forward scans apply every event passed; beyond this many, a seek is cheaper. */
 const APPLY_LIMIT = 20_000;
-const isGap = (ev: DashEvent): boolean => ev.kind === 'gap';
+/** Host gaps a container's cursor applies (not those each container has a copy of). */
+const isGap = (ev: DashEvent): boolean => ev.kind === 'gap' && !isCopiedGap(ev);
 
 export class Cursor {
   readonly #kv: KVReader;

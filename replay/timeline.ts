@@ -11,7 +11,8 @@ import { P_EVENT, P_KEYFRAME, cidBytes, timeKey } from '../formats/keys.js';
 import { KINDS } from '../formats/schema.js';
 import { decodeKeyframeHeader } from '../formats/keyframe.js';
 import { listIncidents } from '../formats/queries.js';
-import { scanEvents } from '../formats/event-scan.js';
+import { decodeRaw, scanEvents, type RawEvent } from '../formats/event-scan.js';
+import { isCopiedGap } from './window.js';
 
 export interface Marker { time: number; label: string }
 export interface Timeline {
@@ -32,13 +33,14 @@ function bucketOf(t: number, start: number, span: number, n: number): number {
   return Math.min(n - 1, Math.max(0, Math.floor(((t - start) / span) * n)));
 }
 
-async function exactCount(kv: KVReader, id: string, start: number, end: number, buckets: number[], gaps: Marker[]): Promise<void> {
+/** `gapKept`: which gap events become markers (all when absent). */
+async function exactCount(kv: KVReader, id: string, start: number, end: number, buckets: number[], gaps: Marker[], gapKept?: (r: RawEvent) => boolean): Promise<void> {
   const cid = cidBytes(id);
   const span = Math.max(1, end - start + 1);
   for await (const raws of scanEvents(kv, { gte: timeKey(P_EVENT, cid, start, 0), lt: timeKey(P_EVENT, cid, end + 1, 0) })) {
     for (const r of raws) {
       buckets[bucketOf(r.time, start, span, buckets.length)]!++;
-      if (r.kindNum === GAP_NUM) gaps.push({ time: r.time, label: 'gap' });
+      if (r.kindNum === GAP_NUM && (!gapKept || gapKept(r))) gaps.push({ time: r.time, label: 'gap' });
     }
   }
 }
@@ -110,8 +112,10 @@ export async function buildTimeline(kv: KVReader, records: ContainerRecord[], st
     }
   }
   // Host-level gaps (engine unreachable, recorder down, lost events) concern every container.
+  // Those each container has a copy of are marked from the copies, which only the exact count
+  // reads; for a container counted by estimate the host's own stands in.
   const hostGaps: Marker[] = [];
-  await exactCount(kv, '', start, end, new Array<number>(1).fill(0), hostGaps);
+  await exactCount(kv, '', start, end, new Array<number>(1).fill(0), hostGaps, exact ? (r) => !isCopiedGap(decodeRaw(r)) : undefined);
   const ids = new Set(records.map((r) => r.id));
   const incidents = (await listIncidents(kv))
     .filter((i) => ids.has(i.container) && i.time >= start && i.time <= end)

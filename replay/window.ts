@@ -10,7 +10,7 @@ import { resolveContainer } from '../formats/queries.js';
 import { mergeStreams } from './merge.js';
 import { FormatError } from '../formats/errors.js';
 import { P_EVENT, timeRange } from '../formats/keys.js';
-import { decodeChunks, scanEvents, type RawEvent } from '../formats/event-scan.js';
+import { decodeChunks, decodeRaw, scanEvents, type RawEvent } from '../formats/event-scan.js';
 import { KINDS } from '../formats/schema.js';
 import { checkWindow } from './time-arg.js';
 
@@ -33,15 +33,21 @@ export interface Window {
 const GAP_NUM = KINDS.gap.num;
 
 /**
- * The host's gap events in [from, to). Other host events are skipped by their kind byte, not
- * decoded: a busy host range costs a byte test per event, not a decode (bench/replay-seek.ts).
+ * The host's gap events in [from, to) that container windows show: not those of which each
+ * container has its own copy (`perContainer`). Other host events are skipped by their kind byte,
+ * not decoded: a busy host range costs a byte test per event, not a decode (bench/replay-seek.ts).
  * A value whose kind byte cannot be read is kept, so that decoding it reports the damage.
  */
 async function* hostGaps(kv: KVReader, from: number | undefined, to: number | undefined): AsyncIterable<RawEvent[]> {
   for await (const raws of scanEvents(kv, timeRange(P_EVENT, '', from, to))) {
-    const gaps = raws.filter((r) => r.kindNum === GAP_NUM || r.kindNum === -1);
+    const gaps = raws.filter((r) => r.kindNum === -1 || (r.kindNum === GAP_NUM && !isCopiedGap(decodeRaw(r))));
     if (gaps.length) yield gaps;
   }
+}
+
+/** A host gap whose every container has its own copy (recorder/docker/docker-source.ts). */
+export function isCopiedGap(ev: DashEvent): boolean {
+  return ev.kind === 'gap' && ev.perContainer === true;
 }
 
 export async function openWindow(kv: KVReader, q: WindowQuery): Promise<Window> {

@@ -10,11 +10,13 @@ import type { Logger } from '../logger.js';
 import { nowMicros, parseRfc3339 } from '../../formats/time.js';
 import { LogFollower, emptyLogCursor, type LogCursor } from './log-follower.js';
 import { StatsPoller } from './stats-poller.js';
-import { EngineEvents, type EngineMessage } from './engine-events.js';
+import { EngineEvents, type EngineGap, type EngineMessage } from './engine-events.js';
 import { Snapshotter } from './snapshotter.js';
 import type { RedactKey } from '../../formats/redact.js';
 
-export interface KnownContainer { id: string; state: string; removed?: boolean }
+export interface KnownContainer { id: string; state: string; removed?: boolean; firstSeen?: number }
+
+const GAP_DETAIL = 'engine events unobserved; containers reconciled from the container list';
 
 export interface DockerSourceOptions {
   /** Defaults to DOCKER_HOST, else /var/run/docker.sock. */
@@ -105,16 +107,35 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     this.#health = { ...this.#health, state: 'stopped' };
   }
 
-  /** After every (re)connect: record the gap, then list and reconcile. */
-  async #onConnected(gap: { from: number; to: number; reason: string } | undefined): Promise<void> {
+  /**
+   * After every (re)connect: record the gap, then list and reconcile. The gap goes to the host's
+   * timeline and, as a copy, to every container it concerns, stamped inside that container's
+   * life: a container removed before the recorder came back ends before the gap was noticed,
+   * and one created meanwhile begins after the hole began. The host copy says so
+   * (`perContainer`), and container windows skip it, so each container shows the gap once.
+   */
+  async #onConnected(gap: EngineGap | undefined): Promise<void> {
     this.#health = { ...this.#health, state: 'running', detail: undefined };
     if (gap) {
-      this.#sink.emit({ kind: 'gap', source: 'docker', container: '', reason: gap.reason, from: gap.from, to: gap.to, detail: 'engine events unobserved; containers reconciled from the container list' });
-    }
-    await this.#reconcile(gap?.from);
+      this.#sink.emit({ kind: 'gap', source: 'docker', container: '', reason: gap.reason, from: gap.from, to: gap.to, detail: GAP_DETAIL, perContainer: true });
+      // Existing when the hole began, as far as the store knows.
+      const copied = new Set<string>();
+      for (const k of this.#opts.known()) {
+        if (k.removed) continue;
+        this.#gapCopy(k.id, gap, Math.max(gap.from, k.firstSeen ?? 0));
+        copied.add(k.id);
+      }
+      await this.#reconcile(gap, copied);
+    } else await this.#reconcile(undefined);
   }
 
-  async #reconcile(gapFrom: number | undefined): Promise<void> {
+  #gapCopy(container: string, gap: EngineGap, time?: number): void {
+    this.#sink.emit({ kind: 'gap', source: 'docker', container, ...(time !== undefined ? { time } : {}), reason: gap.reason, from: gap.from, to: gap.to, detail: GAP_DETAIL });
+  }
+
+  /** `copied`: containers already given their copy of `gap`. */
+  async #reconcile(gap: EngineGap | undefined, copied?: Set<string>): Promise<void> {
+    const gapFrom = gap?.from;
     const log = this.#opts.log;
     let list: Docker.ContainerInfo[];
     try {
@@ -141,6 +162,8 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
         this.#detach(c.Id, false);
         continue;
       }
+      // Created while we were away: its copy of the gap, now that its snapshot gave it a record.
+      if (gap && !copied?.has(c.Id)) this.#gapCopy(c.Id, gap);
       if (!running && !this.#live.has(c.Id)) {
         // Lived and died while we were away: collect what it logged.
         const startedAt = parseRfc3339(String((doc?.State as { StartedAt?: string } | undefined)?.StartedAt ?? '')) ?? 0;

@@ -25,6 +25,9 @@ export interface ContainerRecord {
   bytes: number;
   /** Latest redacted inspect document. */
   snapshot?: Record<string, unknown>;
+  /** Set when the store learned of the container from a bundle (`dashcam import`), to the host
+   * the bundle was recorded on: the recorder never infers its removal from this host's engine. */
+  importedFrom?: string;
 }
 
 export interface RunRecord {

@@ -90,7 +90,7 @@ export function checkContainerRecord(v: unknown, what: string): ContainerRecord 
   for (const f of ['events', 'bytes'] as const) if (!num(v[f])) fail(what, f);
   for (const f of ['startedAt', 'finishedAt'] as const) if (!optTime(v[f])) fail(what, f);
   if (!optNum(v.exitCode)) fail(what, 'exitCode');
-  for (const f of ['imageId', 'command'] as const) if (!optStr(v[f])) fail(what, f);
+  for (const f of ['imageId', 'command', 'importedFrom'] as const) if (!optStr(v[f])) fail(what, f);
   for (const f of ['oomKilled', 'removed', 'tty'] as const) if (!optBool(v[f])) fail(what, f);
   if (v.labels !== undefined && !(isPlain(v.labels) && Object.values(v.labels).every((x) => typeof x === 'string'))) fail(what, 'labels');
   if (v.snapshot !== undefined && !isPlain(v.snapshot)) fail(what, 'snapshot');

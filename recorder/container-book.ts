@@ -93,6 +93,8 @@ export class ContainerBook {
 
   #snapshot(r: ContainerRecord, snap: Record<string, unknown>): void {
     r.snapshot = snap;
+    // This host's engine answered for it: no longer known only from a bundle.
+    delete r.importedFrom;
     const s = snap as { Name?: string; Config?: { Image?: string; Cmd?: string[] | null; Entrypoint?: string[] | null; Labels?: Record<string, string>; Tty?: boolean }; Image?: string; State?: { Status?: string; ExitCode?: number; OOMKilled?: boolean } };
     if (s.Name) this.#addName(r, s.Name);
     if (s.Config?.Image) r.image = s.Config.Image;

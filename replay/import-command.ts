@@ -157,7 +157,9 @@ export async function importCommand(opts: ImportOptions, out: Writable): Promise
     for (const rec of b.records) {
       const had = await getContainer(store, rec.id);
       if (!had) r.newContainers++;
-      const merged = pack({ ...mergeRecord(had, rec), events: (had?.events ?? 0) + (added.get(rec.id) ?? 0) });
+      // A container new to this store is known only from the bundle: say where it was recorded.
+      const base = had ? mergeRecord(had, rec) : { ...rec, importedFrom: rec.importedFrom ?? (b.manifest.host || 'a bundle') };
+      const merged = pack({ ...base, events: (had?.events ?? 0) + (added.get(rec.id) ?? 0) });
       if (!had || Buffer.compare(merged, pack(had)) !== 0) puts.push([containerKey(rec.id), merged]);
       for (const n of new Set([...(rec.names ?? []), rec.name])) {
         const k = nameKey(n, rec.id);

@@ -14,7 +14,7 @@ import { EngineEvents, type EngineGap, type EngineMessage } from './engine-event
 import { Snapshotter } from './snapshotter.js';
 import type { RedactKey } from '../../formats/redact.js';
 
-export interface KnownContainer { id: string; state: string; removed?: boolean; firstSeen?: number }
+export interface KnownContainer { id: string; state: string; removed?: boolean; firstSeen?: number; importedFrom?: string }
 
 const GAP_DETAIL = 'engine events unobserved; containers reconciled from the container list';
 
@@ -121,7 +121,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       // Existing when the hole began, as far as the store knows.
       const copied = new Set<string>();
       for (const k of this.#opts.known()) {
-        if (k.removed) continue;
+        if (k.removed || k.importedFrom !== undefined) continue;
         this.#gapCopy(k.id, gap, Math.max(gap.from, k.firstSeen ?? 0));
         copied.add(k.id);
       }
@@ -176,7 +176,8 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
       }
     }
     for (const k of known.values()) {
-      if (k.removed || present.has(k.id)) continue;
+      // An imported container was recorded elsewhere: its absence here says nothing.
+      if (k.removed || present.has(k.id) || k.importedFrom !== undefined) continue;
       // Removed while unobserved: say so, and say that dashcam inferred it, not the engine.
       this.#sink.emit({ kind: 'lifecycle', source: 'dashcam', container: k.id, type: 'container', action: 'destroy', attributes: { reconciled: 'true' } });
     }

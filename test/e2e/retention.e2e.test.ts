@@ -58,6 +58,28 @@ describe('retention (real engine)', () => {
     expect(await replayJson(lapse, quietName).catch(() => [])).toEqual([]);
   });
 
+  it('a recorder on a store with an imported running container does not reconcile it as removed', async () => {
+    // Recorded while running, then gone from this engine: as if it ran on another host.
+    const source = await tempDir();
+    const rec = await recorders.start(source);
+    const name = uniqueName('elsewhere');
+    const id = await runDetached(name, [], ['sh', '-c', 'echo from-elsewhere; sleep 300']);
+    await until(async () => (await replayJson(source, name)).some((e) => e.line === 'from-elsewhere'), 15_000, 'its line');
+    const bundle = join(await tempDir(), 'elsewhere.dcb');
+    expect((await cli(['export', '--store', source, '--container', name, '-o', bundle])).code).toBe(0);
+    await rec.stop();
+    await docker('rm', '-f', id);
+    const store = await tempDir();
+    expect((await cli(['import', bundle, '--store', store])).code).toBe(0);
+    const before = await replayJson(store, name);
+    const r = await recorders.start(store);
+    await sleep(1500);
+    await r.stop();
+    expect(strip(await replayJson(store, name))).toEqual(strip(before));
+    const ls = (await cli(['ls', '--all', '--store', store, '--format', 'json'])).stdout.split('\n').filter(Boolean).map(json);
+    expect(ls.find((c) => c.name === name)).toMatchObject({ state: 'running' });
+  });
+
   it('short retention: quiet events go, the pinned incident window stays complete', async () => {
     const store = await tempDir();
     const rec = await recorders.start(store, { retention: { retain: 3e6, intervalMs: 3_600_000 } });

@@ -57,6 +57,7 @@ export function buildProgram(): Command {
     .option('--at <time>', 'the reconstructed state at this time (one JSON document with --format json)')
     .option('--incident <id>', "open an incident's container and pinned window")
     .option('--follow', 'start at the live edge and keep showing new events (TUI); with --format, stream them like tail -f until Ctrl-C', false)
+    .option('--with-peers', 'also the containers in the story: sharing its network namespace or pod, or talked with in the window', false)
     .option('--no-fold', 'show health-check probe events instead of folding them')
     .option('--bundle <file>', 'replay a bundle file instead of a store (default: all its containers)')
     .option('--force', 'open a bundle even if it fails verification (prints a warning)', false)

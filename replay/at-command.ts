@@ -12,12 +12,12 @@ import { safeText } from './summary.js';
 import type { KVReader } from '../formats/kv.js';
 import { writeLines } from './write-lines.js';
 
-export interface AtOptions { store: string; container: string[]; at: string; incident?: string; format: 'text' | 'json' }
+export interface AtOptions { store: string; container: string[]; at: string; incident?: string; withPeers?: boolean; format: 'text' | 'json' }
 
 export async function stateAtDocument(opts: AtOptions, source?: KVReader): Promise<Record<string, unknown>> {
   const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
-    const target = await resolveTarget(kv, { container: opts.container, at: opts.at, ...(opts.incident !== undefined ? { incident: opts.incident } : {}) });
+    const target = await resolveTarget(kv, { container: opts.container, at: opts.at, ...(opts.incident !== undefined ? { incident: opts.incident } : {}), withPeers: opts.withPeers === true });
     const t = target.initial!;
     const states = await Promise.all(target.records.map((r) => loadState(kv, r.id, atTime(t))));
     return { version: STATE_JSON_VERSION, at: toRfc3339(t), containers: states.map((l, i) => stateJson(l.state, target.records[i])) };

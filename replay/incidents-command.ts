@@ -8,10 +8,11 @@ import { parseTimeArg } from './time-arg.js';
 import { safeText } from './summary.js';
 import { writeLines } from './write-lines.js';
 import { windowFacts, type WindowFacts } from './incident-window.js';
+import { PeerFinder, type Peer } from './peers.js';
 
 export interface IncidentsOptions { store: string; container?: string; since?: string; format: 'text' | 'json' }
 
-export function incidentRow(r: IncidentRecord, name: string, now: number, facts?: WindowFacts): Record<string, unknown> {
+export function incidentRow(r: IncidentRecord, name: string, now: number, facts?: WindowFacts, peers?: Peer[]): Record<string, unknown> {
   return {
     id: r.id, time: toRfc3339(r.time), container: r.container, name, trigger: r.trigger, triggers: r.triggers ?? [r.trigger],
     severity: r.severity, title: r.title, windowStart: toRfc3339(r.windowStart), windowEnd: toRfc3339(r.windowEnd),
@@ -19,6 +20,7 @@ export function incidentRow(r: IncidentRecord, name: string, now: number, facts?
     ...(r.unpinned !== undefined ? { unpinned: toRfc3339(r.unpinned) } : {}),
     ...(r.note !== undefined ? { note: r.note } : {}), ...(r.rule !== undefined ? { rule: r.rule } : {}), merged: r.merged ?? [],
     ...(facts ? { gaps: facts.gaps, lost: facts.lost, notable: facts.notable, ...(facts.error ? { windowError: facts.error } : {}) } : {}),
+    ...(peers ? { peers } : {}),
   };
 }
 
@@ -39,10 +41,12 @@ export async function incidentsCommand(opts: IncidentsOptions, out: Writable): P
   let recs: IncidentRecord[];
   let names: Map<string, string>;
   let facts: WindowFacts[];
+  let peers: Peer[][];
   const now = nowMicros();
   try {
     recs = await listIncidents(kv);
-    names = new Map((await listContainers(kv)).map((c) => [c.id, c.name]));
+    const all = await listContainers(kv);
+    names = new Map(all.map((c) => [c.id, c.name]));
     if (opts.container) {
       const c = await resolveContainer(kv, opts.container);
       recs = recs.filter((r) => r.container === c.id);
@@ -52,12 +56,19 @@ export async function incidentsCommand(opts: IncidentsOptions, out: Writable): P
       recs = recs.filter((r) => r.windowEnd >= since);
     }
     facts = [];
-    for (const r of recs) facts.push(await windowFacts(kv, r));
+    peers = [];
+    const finder = new PeerFinder(kv, all);
+    const byId = new Map(all.map((c) => [c.id, c]));
+    for (const r of recs) {
+      facts.push(await windowFacts(kv, r));
+      const self = byId.get(r.container);
+      peers.push(self ? await finder.peersOf(self, r.windowStart, r.windowEnd) : []);
+    }
   } finally {
     await kv.close();
   }
   if (opts.format === 'json') {
-    await writeLines(out, recs.map((r, i) => JSON.stringify(incidentRow(r, names.get(r.container) ?? '', now, facts[i]))));
+    await writeLines(out, recs.map((r, i) => JSON.stringify(incidentRow(r, names.get(r.container) ?? '', now, facts[i], peers[i]))));
     return recs;
   }
   if (recs.length === 0) {
@@ -81,8 +92,11 @@ export async function incidentsCommand(opts: IncidentsOptions, out: Writable): P
     const name = safeText(names.get(container) || '-');
     lines.push(`${container ? `${name} (${container.slice(0, 12)})` : 'host'}: ${idx.length} incident${idx.length === 1 ? '' : 's'}`, fmt(head));
     for (const i of idx) {
-      lines.push(fmt(rows[i]!), `  ${' '.repeat(widths[0]!)}  ${factsLine(facts[i]!)}`);
-      if (container) lines.push(`  ${' '.repeat(widths[0]!)}  next: dashcam replay --incident ${recs[i]!.id}`);
+      const pad = `  ${' '.repeat(widths[0]!)}  `;
+      lines.push(fmt(rows[i]!), `${pad}${factsLine(facts[i]!)}`);
+      const p = peers[i]!;
+      if (p.length) lines.push(`${pad}peers: ${p.map((x) => `${safeText(x.name)} (${safeText(x.why)})`).join(', ')}`);
+      if (container) lines.push(`${pad}next: dashcam replay --incident ${recs[i]!.id}${p.length ? ' --with-peers' : ''}`);
     }
     lines.push('');
   }

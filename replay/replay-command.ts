@@ -30,6 +30,8 @@ export interface ReplayOptions {
   incident?: string;
   /** After the window, keep writing new events as they are stored, like `tail -f`, until interrupted. */
   follow?: boolean;
+  /** Also the containers in the story (replay/peers.ts). */
+  withPeers?: boolean;
 }
 
 export function textLine(ev: DashEvent): string {
@@ -59,7 +61,9 @@ export async function replayCommand(opts: ReplayOptions, out: Writable, source?:
   const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
     const now = nowMicros();
-    const target = opts.incident !== undefined ? await resolveTarget(kv, { container: opts.container, incident: opts.incident }) : undefined;
+    const target = opts.incident !== undefined || opts.withPeers
+      ? await resolveTarget(kv, { container: opts.container, ...(opts.incident !== undefined ? { incident: opts.incident } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}), withPeers: opts.withPeers === true })
+      : undefined;
     const from = opts.since ? parseTimeArg(opts.since, now) : target?.from;
     const to = opts.until ? parseTimeArg(opts.until, now) : target?.to;
     const win = await openWindow(kv, { containers: target ? target.records.map((r) => r.id) : opts.container, from, to });

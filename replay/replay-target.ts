@@ -8,6 +8,7 @@ import { findIncident, listIncidents, resolveContainer } from '../formats/querie
 import { FormatError } from '../formats/errors.js';
 import { nowMicros } from '../formats/time.js';
 import { parseTimeArg } from './time-arg.js';
+import { PeerFinder, type Peer } from './peers.js';
 
 export interface TargetQuery {
   container: string[];
@@ -18,6 +19,8 @@ export interface TargetQuery {
   /** Open at an incident of these containers without taking its window (a bundle: the incident it
    * was exported for, else its first). Ignored with --incident or --at. */
   focus?: { incident?: string };
+  /** Add the containers in the story (replay/peers.ts). */
+  withPeers?: boolean;
 }
 
 export interface ReplayTarget {
@@ -30,6 +33,8 @@ export interface ReplayTarget {
   incident?: IncidentRecord;
   /** True when the start is the incident's trigger rather than a time asked for (--at). */
   atTrigger?: boolean;
+  /** The containers --with-peers added, and why. */
+  peers?: Peer[];
 }
 
 export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<ReplayTarget> {
@@ -47,10 +52,18 @@ export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<Repla
   if (records.length === 0) throw new FormatError('BAD_ARGUMENT', 'nothing to replay: give --container (or an incident with a container)');
   const from = q.since !== undefined ? parseTimeArg(q.since, now) : incident?.windowStart;
   const to = q.until !== undefined ? parseTimeArg(q.until, now) : incident?.windowEnd;
+  let peers: Peer[] | undefined;
+  if (q.withPeers) {
+    peers = await new PeerFinder(kv).peersOf(records[0]!, from, to);
+    for (const p of peers) if (!records.some((r) => r.id === p.id)) records.push(await resolveContainer(kv, p.id));
+  }
   if (!incident && q.focus && q.at === undefined) incident = await focusIncident(kv, records, q.focus.incident, from, to);
   const initial = q.at !== undefined ? parseTimeArg(q.at, now) : incident?.time;
   const atTrigger = q.at === undefined && incident !== undefined;
-  return { records, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(initial !== undefined ? { initial } : {}), ...(incident ? { incident, atTrigger } : {}) };
+  return {
+    records, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(initial !== undefined ? { initial } : {}),
+    ...(incident ? { incident, atTrigger } : {}), ...(peers ? { peers } : {}),
+  };
 }
 
 /** The incident named (if it is one of these containers'), else the first of theirs in the window. */

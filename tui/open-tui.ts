@@ -19,6 +19,7 @@ export interface TuiOptions {
   incident?: string;
   follow?: boolean;
   fold?: boolean;
+  withPeers?: boolean;
   /** A bundle's own incident (its manifest's), to open at when no --incident or --at is given. */
   focus?: { incident?: string };
 }

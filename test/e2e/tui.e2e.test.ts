@@ -121,6 +121,38 @@ describe('replay TUI (tmux, real engine)', () => {
     await keys('q');
   });
 
+  it('replay --incident --with-peers merges a container sharing its network namespace', async () => {
+    const store = await tempDir();
+    const rec = await startRecorder(store);
+    recorders.push(rec);
+    const name = uniqueName('tui-pod');
+    const id = await runDetached(name, [], ['sh', '-c', 'echo main-line; sleep 60']);
+    const side = uniqueName('tui-side');
+    const sideId = await runDetached(side, ['--network', `container:${id}`], ['sh', '-c', 'sleep 1; echo peer-line; sleep 60']);
+    try {
+      await until(async () => (await replayJson(store, side)).some((e) => e.line === 'peer-line'), 15_000, 'the peer\'s line');
+      const marked = await cli(['mark', '--store', store, '--container', name, '--note', 'pod check']);
+      expect(marked.code, marked.stderr).toBe(0);
+      const inc = await until(async () => {
+        const r = await cli(['incidents', '--store', store, '--container', name, '--format', 'json']);
+        return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; peers?: { id: string; why: string }[] })[0];
+      }, 15_000, 'the mark');
+      expect(inc.peers).toEqual([expect.objectContaining({ id: sideId, why: 'shares its network namespace' })]);
+      await rec.stop();
+      recorders = [];
+
+      await t.open(`${process.execPath} ${CLI} replay --store ${store} --incident ${inc.id} --with-peers; sleep 30`, 100, 30);
+      const s = await waitScreen((x) => x.includes('Processes') && x.includes('peer-line'), 'the peer\'s line on screen');
+      expect(s.split('\n')[0]).toContain(`${name} +1`);
+      // Without --with-peers, only the incident's own container.
+      await t.open(`${process.execPath} ${CLI} replay --store ${store} --incident ${inc.id}; sleep 30`, 100, 30);
+      const own = await waitScreen((x) => x.includes('Processes') && x.includes('main-line'), 'own screen');
+      expect(own).not.toContain('peer-line');
+    } finally {
+      await docker('rm', '-f', sideId, id);
+    }
+  });
+
   it('dim text is never black under TERM=tmux-256color or TERM=screen', async () => {
     const store = await tempDir();
     const rec = await startRecorder(store);

@@ -33,6 +33,7 @@ export function buildProgram(): Command {
     .option('--max-size <size>', 'keep the store at or under this size on disk (default 2GiB)')
     .option('--pin-retain <duration>', 'keep incident windows this long (default 30d)')
     .option('--pin-max <size>', 'cap on pinned bytes; the oldest pins go first (default half of --max-size)')
+    .option('--import-max <size>', 'cap on imported bytes kept out of retention; the oldest imports go first (default a quarter of --max-size)')
     .option('--retention-interval <duration>', 'how often a retention pass runs (default 1m)')
     .option('--rules <file>', 'JSON file tuning incident triggers and rules')
     .option('--falco-listen <host:port>', 'accept Falco http_output alerts on POST / (port alone: 127.0.0.1)')

@@ -11,7 +11,7 @@ import { parseListen } from '../recorder/incidents/falco-listener.js';
 interface Flags {
   store: string; sources: string; statsInterval: string; maxLogLine: string; flush: string; poll: string;
   host: boolean; socketGroup?: string; verbose: boolean; sensitive?: string;
-  retain?: string; maxSize?: string; pinRetain?: string; pinMax?: string; retentionInterval?: string;
+  retain?: string; maxSize?: string; pinRetain?: string; pinMax?: string; importMax?: string; retentionInterval?: string;
   falcoListen?: string; falcoToken?: string; rules?: string;
 }
 
@@ -21,13 +21,14 @@ function checkedListen(s: string): string {
   return s;
 }
 
-/** --retain, --max-size, --pin-retain, --pin-max, --retention-interval (issue 5). */
+/** --retain, --max-size, --pin-retain, --pin-max, --import-max, --retention-interval (issue 5). */
 function retentionFromFlags(f: Flags): RecordOptions['retention'] {
   const out: RecordOptions['retention'] = {};
   if (f.retain !== undefined) out.retain = parseDuration(f.retain);
   if (f.maxSize !== undefined) out.maxSize = parseSize(f.maxSize);
   if (f.pinRetain !== undefined) out.pinRetain = parseDuration(f.pinRetain);
   if (f.pinMax !== undefined) out.pinMax = parseSize(f.pinMax);
+  if (f.importMax !== undefined) out.importMax = parseSize(f.importMax);
   if (f.retentionInterval !== undefined) out.intervalMs = Math.max(1000, parseDuration(f.retentionInterval) / 1000);
   if (out.maxSize !== undefined && out.maxSize < 8 << 20) throw new UsageError('--max-size must be at least 8MiB (LevelDB needs room for its logs and compaction)');
   return out;

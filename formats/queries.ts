@@ -114,8 +114,13 @@ export interface ImportRecord {
 }
 
 export async function listImports(kv: KVReader): Promise<ImportRecord[]> {
-  const out: ImportRecord[] = [];
-  for await (const chunk of kv.chunks(prefixRange(P_META, 'import/'))) for (const [, v] of chunk) out.push(unpack<ImportRecord>(v, 'import record'));
+  return (await listImportEntries(kv)).map(([, r]) => r);
+}
+
+/** The import records with their keys (retention rewrites one it stops keeping). */
+export async function listImportEntries(kv: KVReader): Promise<[Uint8Array, ImportRecord][]> {
+  const out: [Uint8Array, ImportRecord][] = [];
+  for await (const chunk of kv.chunks(prefixRange(P_META, 'import/'))) for (const [k, v] of chunk) out.push([k, unpack<ImportRecord>(v, 'import record')]);
   return out;
 }
 

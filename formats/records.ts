@@ -71,6 +71,8 @@ export interface GcReport {
   deletedIncidents: number;
   /** Pins dropped because pinned bytes exceeded their cap (oldest first). */
   unpinned: string[];
+  /** Imports (file names) no longer kept out of retention because imported bytes exceeded their cap. */
+  releasedImports?: string[];
   sizeBefore: number;
   sizeAfter: number;
   horizon?: Micros;
@@ -93,5 +95,5 @@ export interface StatusReport {
   /** Imported bundles whose events retention keeps, and how many events they brought. */
   imports?: { bundles: number; events: number };
   pinnedBytes: number;
-  retention?: { retain: Micros; maxSize: number; pinRetain: Micros; pinMax: number; lastPass?: GcReport };
+  retention?: { retain: Micros; maxSize: number; pinRetain: Micros; pinMax: number; importMax?: number; lastPass?: GcReport };
 }

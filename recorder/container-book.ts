@@ -118,6 +118,14 @@ export class ContainerBook {
     }
   }
 
+  /** Retention deleted `n` of a container's events: its record counts what the store holds. */
+  deduct(id: string, n: number): ContainerRecord | undefined {
+    const r = this.#records.get(id);
+    if (!r) return undefined;
+    r.events = Math.max(0, r.events - n);
+    return r;
+  }
+
   /** The puts for records changed since the last call. */
   drain(): KVEntry[] {
     const out = this.#newNames;

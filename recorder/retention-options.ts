@@ -8,6 +8,8 @@ export interface RetentionOptions {
   pinRetain: number;
   /** Cap on pinned bytes; default half of maxSize. */
   pinMax?: number;
+  /** Cap on bytes of imported events kept out of retention; default a quarter of maxSize. */
+  importMax?: number;
   /** Passes run this often; a size check runs every few seconds in between. */
   intervalMs: number;
 }

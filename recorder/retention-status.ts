@@ -74,7 +74,7 @@ export async function liveStatus(i: LiveStatusInput): Promise<StatusReport> {
     horizon: await i.retention.horizon(['', ...containers]),
     containers: containers.length, incidents,
     pinnedWindows: pinned.windows, pinnedBytes: pinned.bytes, imports,
-    retention: { retain: o.retain, maxSize: o.maxSize, pinRetain: o.pinRetain, pinMax: i.retention.pinMax, ...(i.retention.lastPass ? { lastPass: i.retention.lastPass } : {}) },
+    retention: { retain: o.retain, maxSize: o.maxSize, pinRetain: o.pinRetain, pinMax: i.retention.pinMax, importMax: i.retention.importMax, ...(i.retention.lastPass ? { lastPass: i.retention.lastPass } : {}) },
   };
 }
 

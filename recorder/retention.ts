@@ -13,8 +13,8 @@ import type { KVWriter } from '../formats/kv.js';
 import type { ContainerRecord, GcReport, IncidentRecord } from '../formats/records.js';
 import { P_EVENT, P_KEYFRAME, containerKey, incidentKey, nameKey, timeRange } from '../formats/keys.js';
 import { pack } from '../formats/codec.js';
-import { importPins, listContainers, listImports, listIncidents } from '../formats/queries.js';
-import { nowMicros } from '../formats/time.js';
+import { importPins, listContainers, listImportEntries, listIncidents, type ImportRecord } from '../formats/queries.js';
+import { nowMicros, toRfc3339 } from '../formats/time.js';
 import { formatBytes } from '../formats/units.js';
 import type { Logger } from './logger.js';
 import { activePins, fairCaps, pinnedByContainer, pinsOverCap, sizeTarget, type Interval } from './retention-plan.js';
@@ -47,11 +47,15 @@ export class Retention {
   readonly totals = { passes: 0, deletedEvents: 0, maxSizeBefore: 0 };
   pinned = { windows: 0, bytes: 0 };
 
-  constructor(kv: KVWriter, opts: RetentionOptions, log: Logger) {
+  /** `book`: the recorder's in-memory records, which it writes on its own (none for `dashcam gc`). */
+  constructor(kv: KVWriter, opts: RetentionOptions, log: Logger, book?: { deduct(id: string, n: number): ContainerRecord | undefined }) {
     this.#kv = kv;
     this.#opts = opts;
     this.#log = log;
+    this.#book = book;
   }
+
+  readonly #book: { deduct(id: string, n: number): ContainerRecord | undefined } | undefined;
 
   get options(): RetentionOptions {
     return this.#opts;
@@ -59,6 +63,43 @@ export class Retention {
 
   get pinMax(): number {
     return this.#opts.pinMax ?? Math.floor(this.#opts.maxSize / 2);
+  }
+
+  get importMax(): number {
+    return this.#opts.importMax ?? Math.floor(this.#opts.maxSize / 4);
+  }
+
+  /** Imported bundles kept out of retention after the last pass, and their bytes. */
+  imported = { bundles: 0, bytes: 0 };
+  /** Bytes of each import (its events never change; retention only deletes them once released). */
+  readonly #importBytes = new Map<string, number>();
+
+  /** Imported bytes over the cap: the imports longest in the store go back to retention first. */
+  async #applyImportCap(now: number, report: GcReport): Promise<ImportRecord[]> {
+    const entries = (await listImportEntries(this.#kv)).filter(([, r]) => importPins([r], now).length > 0);
+    entries.sort(([, a], [, b]) => b.importedAt - a.importedAt);
+    const kept: ImportRecord[] = [];
+    let total = 0;
+    for (const [k, r] of entries) {
+      const id = Buffer.from(k).toString('latin1');
+      let n = this.#importBytes.get(id);
+      if (n === undefined) {
+        n = 0;
+        for (const iv of r.intervals ?? []) n += await windowBytes(this.#kv, iv.container, { from: iv.from, to: iv.to + 1 });
+        this.#importBytes.set(id, n);
+      }
+      if (total + n <= this.importMax) {
+        total += n;
+        kept.push(r);
+        continue;
+      }
+      r.retainUntil = now;
+      await this.#kv.write([[k, pack(r)]]);
+      (report.releasedImports ??= []).push(r.file);
+      this.#log.warn(`retention: imported bytes over ${formatBytes(this.importMax)}; ${r.file} (${formatBytes(n)}, imported ${toRfc3339(r.importedAt)}) is now retained like recorded events`);
+    }
+    this.imported = { bundles: kept.length, bytes: total };
+    return kept;
   }
 
   start(): void {
@@ -112,7 +153,7 @@ export class Retention {
     const pins = await this.#applyPinCap(activePins(incidents, now), now, report);
     // Imported events are evidence from elsewhere: kept like pins, outside the pin cap, until the
     // import's own --retain (if any) runs out.
-    const imported = importPins(await listImports(kv), now);
+    const imported = importPins(await this.#applyImportCap(now, report), now);
     const pinned = pinnedByContainer(pins, imported);
     const records = new Map((await listContainers(kv)).map((r) => [r.id, r]));
     const containers = ['', ...records.keys()];
@@ -172,6 +213,12 @@ export class Retention {
         await kv.write([], [containerKey(c), ...rec.names.map((n) => nameKey(n, c))]);
         gone.add(c);
         report.deletedContainers++;
+      } else if (rec && deleted.count > 0) {
+        // `ls` counts what the store holds: the recorder's own copy of the record when it has
+        // one (it would write its count back over ours), else the stored one.
+        const now = this.#book?.deduct(c, deleted.count) ?? { ...rec, events: Math.max(0, rec.events - deleted.count) };
+        await kv.write([[containerKey(c), pack(now)]]);
+        records.set(c, { ...now });
       }
     }
     report.deletedEvents += count;

@@ -33,7 +33,7 @@ export function statusText(r: StatusReport): string[] {
   if (r.imports?.bundles) lines.push(`imported      ${r.imports.bundles} bundles, ${r.imports.events} events kept out of retention`);
   const ret = r.retention;
   if (ret) {
-    lines.push(`retention     ${dur(ret.retain)} by age, ${formatBytes(ret.maxSize)} max, pins ${dur(ret.pinRetain)} (cap ${formatBytes(ret.pinMax)})`);
+    lines.push(`retention     ${dur(ret.retain)} by age, ${formatBytes(ret.maxSize)} max, pins ${dur(ret.pinRetain)} (cap ${formatBytes(ret.pinMax)})${ret.importMax !== undefined ? `, imports cap ${formatBytes(ret.importMax)}` : ''}`);
     if (ret.lastPass) lines.push(`last gc       ${toRfc3339(ret.lastPass.startedAt).slice(0, 19)}Z: ${ret.lastPass.deletedEvents} events deleted in ${ret.lastPass.ms} ms`);
   }
   if (r.sources.length) {

@@ -48,7 +48,7 @@ export async function setupIncidentServices(kv: KVWriter, pipeline: Pipeline, so
   const now = nowMicros();
   engine.load((await listIncidents(kv)).filter((r) => r.windowEnd > now));
   pipeline.addObserver(engine.observe);
-  const retention = new Retention(kv, retOpts, log);
+  const retention = new Retention(kv, retOpts, log, pipeline.book);
   // Saved so `dashcam gc` without a recorder applies the same settings.
   await kv.write([[metaKey('retention'), pack(retOpts)]]);
   const falco = opts.falcoListen === undefined ? undefined : new FalcoListener({

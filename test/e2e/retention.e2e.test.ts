@@ -106,6 +106,9 @@ describe('retention (real engine)', () => {
     expect(strip(await replayJson(store, crash, window))).toEqual(strip(before));
     const ls = await cli(['ls', '--store', store, '--format', 'json']);
     expect(ls.stdout).toContain(qid); // the running container's record stays
+    // ... and counts what the store still holds of it.
+    const rows = ls.stdout.split('\n').filter(Boolean).map(json);
+    expect(rows.find((c) => c.id === qid)?.events).toBe((await replayJson(store, quiet, ['--until', '+1h'])).length);
     const status = json((await cli(['status', '--store', store, '--format', 'json'])).stdout);
     expect(status.recorder).toBe('running');
     expect(status.pinnedWindows).toBeGreaterThanOrEqual(1); // the shared engine may add others

@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openLevelStore, type LevelStore } from '../../formats/level-store.js';
-import { P_EVENT, P_KEYFRAME, cidBytes, containerKey, incidentKey, nameKey, prefixRange, timeKey, timeRange, timeOfKey, P_NAME } from '../../formats/keys.js';
+import { P_EVENT, P_KEYFRAME, cidBytes, containerKey, incidentKey, metaKey, nameKey, prefixRange, timeKey, timeRange, timeOfKey, P_NAME } from '../../formats/keys.js';
 import { encodeValue, pack } from '../../formats/codec.js';
 import { nowMicros } from '../../formats/time.js';
-import { listIncidents } from '../../formats/queries.js';
+import { listContainers, listImports, listIncidents } from '../../formats/queries.js';
 import type { ContainerRecord, IncidentRecord } from '../../formats/records.js';
 import type { DashEvent } from '../../formats/schema.js';
 import type { KVEntry } from '../../formats/kv.js';
@@ -127,6 +127,31 @@ describe('retention pass', () => {
     expect(noisy.length).toBeLessThan(40_000);
     expect(timeOfKey(noisy[noisy.length - 1]!)).toBe(now - 3600 * S + 39_999 * 10_000);
     expect(await keys(kv, prefixRange(0x63))).toHaveLength(2);
+    await kv.close();
+  });
+
+  it('keeps imported events out of age retention up to --import-max, the longest-imported going first; records count what remains', async () => {
+    const kv = await openLevelStore(await tempDir(), { create: true });
+    const now = nowMicros();
+    const week = now - 7 * 86400 * S;
+    const puts: KVEntry[] = [rec(A, 'old-import', { events: 100 }), rec(B, 'new-import', { events: 100 })];
+    for (let i = 0; i < 100; i++) puts.push(ev(A, week + i * S, 'log', 'a'.repeat(200)), ev(B, week + i * S, 'log', 'b'.repeat(200)));
+    const imp = (file: string, c: string, importedAt: number) => [metaKey(`import/${file}`), pack({ file, importedAt, events: 100, intervals: [{ container: c, from: week, to: week + 99 * S }] })] as KVEntry;
+    puts.push(imp('old.dcb', A, now - 3600 * S), imp('new.dcb', B, now - 60 * S));
+    await kv.write(puts);
+    // Room for one import's events, not two.
+    const one = 100 * (200 + 60);
+    const r = await retention(kv, { retain: 3600 * S, importMax: Math.round(one * 1.5) }).pass();
+    expect(r.releasedImports).toEqual(['old.dcb']);
+    expect(await keys(kv, timeRange(P_EVENT, B))).toHaveLength(100);
+    expect(await keys(kv, timeRange(P_EVENT, A))).toHaveLength(0);
+    const records = new Map((await listContainers(kv)).map((c) => [c.id, c.events]));
+    expect(records).toEqual(new Map([[A, 0], [B, 100]]));
+    const old = (await listImports(kv)).find((i) => i.file === 'old.dcb')!;
+    expect(old.retainUntil).toBeLessThanOrEqual(nowMicros());
+    // The next pass keeps the new one and says nothing more.
+    expect((await retention(kv, { retain: 3600 * S, importMax: Math.round(one * 1.5) }).pass()).releasedImports).toBeUndefined();
+    expect(await keys(kv, timeRange(P_EVENT, B))).toHaveLength(100);
     await kv.close();
   });
 });

@@ -6,6 +6,7 @@ import { readEvents } from './event-scan.js';
 import type { ContainerRecord, IncidentRecord } from './records.js';
 import type { DashEvent } from './schema.js';
 import { FormatError } from './errors.js';
+import { toRfc3339 } from './time.js';
 import { checkContainerRecord, checkIncidentRecord } from './value-check.js';
 
 export async function getContainer(kv: KVReader, id: string): Promise<ContainerRecord | undefined> {
@@ -47,7 +48,7 @@ export class LookupError extends FormatError {}
  * Finds a container by full ID, unique ID prefix, or any name it ever bore. A name borne by
  * several containers resolves to the most recently seen one.
  */
-export async function resolveContainer(kv: KVReader, query: string): Promise<ContainerRecord> {
+export async function resolveContainer(kv: KVReader, query: string, warn?: (line: string) => void): Promise<ContainerRecord> {
   const q = query.replace(/^\//, '');
   if (/^[0-9a-f]{1,64}$/.test(q)) {
     const matches: ContainerRecord[] = [];
@@ -61,6 +62,10 @@ export async function resolveContainer(kv: KVReader, query: string): Promise<Con
   const recs = (await Promise.all(ids.map((id) => getContainer(kv, id)))).filter((r): r is ContainerRecord => r !== undefined);
   if (recs.length === 0) throw new LookupError('BAD_ARGUMENT', `no container matching ${JSON.stringify(query)} in the store`);
   recs.sort((a, b) => b.lastSeen - a.lastSeen);
+  if (recs.length > 1 && warn) {
+    const others = recs.slice(1).map((r) => `${r.id.slice(0, 12)} (seen until ${toRfc3339(r.lastSeen)})`).join(', ');
+    warn(`dashcam: ${recs.length} containers were named ${JSON.stringify(q)}; showing the newest, ${recs[0]!.id.slice(0, 12)} (seen until ${toRfc3339(recs[0]!.lastSeen)}); the others: ${others}; choose one with --container ID\n`);
+  }
   return recs[0]!;
 }
 

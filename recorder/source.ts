@@ -39,4 +39,6 @@ export interface ContainerDirectory {
   onStart(cb: (info: ContainerProcessInfo) => void): void;
   onStop(cb: (id: string) => void): void;
   running(): ContainerProcessInfo[];
+  /** Whether the engine announced this container (created, listed), running or not. */
+  knows?(id: string): boolean;
 }

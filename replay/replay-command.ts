@@ -61,12 +61,13 @@ export async function replayCommand(opts: ReplayOptions, out: Writable, source?:
   const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
     const now = nowMicros();
-    const target = opts.incident !== undefined || opts.withPeers
-      ? await resolveTarget(kv, { container: opts.container, ...(opts.incident !== undefined ? { incident: opts.incident } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}), withPeers: opts.withPeers === true })
-      : undefined;
-    const from = opts.since ? parseTimeArg(opts.since, now) : target?.from;
-    const to = opts.until ? parseTimeArg(opts.until, now) : target?.to;
-    const win = await openWindow(kv, { containers: target ? target.records.map((r) => r.id) : opts.container, from, to });
+    const target = await resolveTarget(kv, {
+      container: opts.container, ...(opts.incident !== undefined ? { incident: opts.incident } : {}),
+      ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}), withPeers: opts.withPeers === true,
+    }, warn);
+    const from = opts.since ? parseTimeArg(opts.since, now) : target.from;
+    const to = opts.until ? parseTimeArg(opts.until, now) : target.to;
+    const win = await openWindow(kv, { containers: target.records.map((r) => r.id), from, to });
     // Only a follow remembers what it wrote (the last seconds of it, for the polls to skip).
     const follow = opts.follow === true && to === undefined && !source;
     const seen = follow ? new Seen() : undefined;

@@ -37,7 +37,8 @@ export interface ReplayTarget {
   peers?: Peer[];
 }
 
-export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<ReplayTarget> {
+/** `warn` hears a name that several containers bore (stderr by default). */
+export async function resolveTarget(kv: KVReader, q: TargetQuery, warn: (line: string) => void = (l) => void process.stderr.write(l)): Promise<ReplayTarget> {
   const now = nowMicros();
   const records: ContainerRecord[] = [];
   let incident: IncidentRecord | undefined;
@@ -46,7 +47,7 @@ export async function resolveTarget(kv: KVReader, q: TargetQuery): Promise<Repla
     if (incident.container) records.push(await resolveContainer(kv, incident.container));
   }
   for (const c of q.container) {
-    const r = await resolveContainer(kv, c);
+    const r = await resolveContainer(kv, c, warn);
     if (!records.some((x) => x.id === r.id)) records.push(r);
   }
   if (records.length === 0) throw new FormatError('BAD_ARGUMENT', 'nothing to replay: give --container (or an incident with a container)');

@@ -48,6 +48,8 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
   readonly #opts: DockerSourceOptions;
   /** Running containers, as kernel sources need them. */
   readonly #live = new Map<string, ContainerProcessInfo>();
+  /** Containers the engine told us of (an event or the list), until destroyed. */
+  readonly #announced = new Set<string>();
   /** Engine time of the last log line per container, shared by its followers: restarts and
    * reconnects never duplicate a line. */
   readonly #cursors = new Map<string, LogCursor>();
@@ -147,6 +149,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     const known = new Map<string, KnownContainer>();
     for (const k of this.#opts.known()) known.set(k.id, k);
     const present = new Set(list.map((c) => c.Id));
+    for (const id of present) this.#announced.add(id);
     for (const c of list) {
       const k = known.get(c.Id);
       const running = c.State === 'running';
@@ -196,6 +199,7 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     const time = m.timeNano ? Math.floor(m.timeNano / 1000) : (m.time ?? 0) * 1e6 || nowMicros();
     this.#sink.emit({ kind: 'lifecycle', source: 'docker', container, time, type, action, attributes });
     if (type !== 'container' || !container) return;
+    if (action !== 'destroy') this.#announced.add(container);
     switch (action) {
       case 'create':
         void this.#snap.take(container, 'create');
@@ -311,8 +315,13 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     return false;
   }
 
+  knows(id: string): boolean {
+    return this.#announced.has(id);
+  }
+
   #detach(id: string, destroyed: boolean): void {
     if (destroyed) {
+      this.#announced.delete(id);
       this.#cursors.delete(id);
       this.#followAgain.delete(id);
       this.#snap.forget(id);

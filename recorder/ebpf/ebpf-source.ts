@@ -5,6 +5,7 @@
  * The recorder installs nothing: `available()` says what is missing.
  */
 import { access, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { Attributor } from './attribution.js';
 import { Translator } from './translate.js';
 import { DEFAULT_SENSITIVE, SensitiveList } from './sensitive.js';
 import { BpftraceRunner } from './bpftrace-runner.js';
+import { parseStat } from '../procfs/proc-parse.js';
 
 const run = promisify(execFile);
 const TRACEFS = '/sys/kernel/tracing';
@@ -46,6 +48,11 @@ async function findBpftrace(): Promise<string | undefined> {
     if (dir && await exists(join(dir, 'bpftrace'))) return join(dir, 'bpftrace');
   }
   return undefined;
+}
+
+/** Clock ticks (1/100 s) since boot, the unit of a process's start time in /proc and our probes. */
+function ticksSinceBoot(): number {
+  return Math.round(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
 }
 
 /** Mounts tracefs when it is absent and we may (tracepoints need it). */
@@ -116,7 +123,11 @@ export class EbpfSource implements CaptureSource {
   async start(sink: Sink): Promise<void> {
     this.#sink = sink;
     const hostMnt = (await nsInode(1, 'mnt')) ?? (await nsInode('self', 'mnt')) ?? 0;
-    this.#attr = new Attributor({ host: this.#o.host, hostMnt, holdMs: this.#o.holdMs ?? 3000, emit: (ev) => this.#emit(ev) });
+    const dir = this.#o.directory;
+    this.#attr = new Attributor({
+      host: this.#o.host, hostMnt, holdMs: this.#o.holdMs ?? 3000, emit: (ev) => this.#emit(ev), nowTicks: ticksSinceBoot,
+      ...(dir.knows ? { isContainer: (id: string) => dir.knows!(id) } : {}),
+    });
     this.#o.directory.onStart((info) => void this.#learn(info));
     this.#o.directory.onStop((id) => this.#attr.forget(id));
     await Promise.all(this.#o.directory.running().map((i) => this.#learn(i)));
@@ -179,8 +190,9 @@ export class EbpfSource implements CaptureSource {
 
   async #learn(info: ContainerProcessInfo): Promise<void> {
     if (!info.pid) return;
-    const [cgroup, mnt] = await Promise.all([cgroupId(info.pid), nsInode(info.pid, 'mnt')]);
-    this.#attr.learn(info.id, { cgroup, mnt });
+    const [cgroup, mnt, stat] = await Promise.all([cgroupId(info.pid), nsInode(info.pid, 'mnt'), readFile(`/proc/${info.pid}/stat`, 'utf8').catch(() => '')]);
+    const ticks = parseStat(stat)?.startTicks;
+    this.#attr.learn(info.id, { cgroup, mnt, ...(ticks !== undefined ? { ticks } : {}) });
   }
 
   #emit(ev: NewEvent): void {
@@ -222,11 +234,13 @@ export class EbpfSource implements CaptureSource {
     this.#health.state = 'degraded';
   }
 
-  /** A gap goes to the host timeline and to every container active in the last minute. */
+  /**
+   * A gap goes to every container active in the last minute, and to the host timeline marked
+   * `perContainer`, so a container's replay has it once (not its copy and the host's).
+   */
   #gap(g: { reason: string; lost?: number; from?: number; to?: number; detail: string }): void {
     const now = Date.now();
-    const ids = [''];
-    for (const [id, at] of this.#attr.recent) if (now - at < 60_000) ids.push(id);
-    for (const id of ids) this.#emit({ kind: 'gap', source: 'ebpf', container: id, ...g });
+    this.#emit({ kind: 'gap', source: 'ebpf', container: '', ...g, perContainer: true });
+    for (const [id, at] of this.#attr.recent) if (now - at < 60_000) this.#emit({ kind: 'gap', source: 'ebpf', container: id, ...g });
   }
 }

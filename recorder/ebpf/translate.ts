@@ -41,7 +41,7 @@ export class Translator {
   }
 
   #keys(h: Head): AttributionKeys {
-    return { cgroup: h.cgroup, mnt: h.mnt };
+    return { cgroup: h.cgroup, mnt: h.mnt, ticks: h.ticks };
   }
 
   #remember(key: string, p: Proc): void {

@@ -27,6 +27,9 @@ export interface IncidentEngineOptions {
   pinRetain: number;
 }
 
+/** Occurrences listed in one incident (its `triggers` and `merged`). */
+export const MAX_OCCURRENCES = 100;
+
 export class IncidentEngine {
   readonly #sink: Sink;
   readonly #log: Logger;
@@ -99,7 +102,9 @@ export class IncidentEngine {
     // incident, and never the one later triggers merge into.
     const cur = c.trigger === 'manual' ? undefined : this.#open.get(c.container);
     if (cur && start <= cur.windowEnd && end >= cur.windowStart) {
-      const isNew = !(cur.triggers ?? [cur.trigger]).includes(c.trigger) || c.trigger === 'manual' || c.trigger === 'falco';
+      // Every occurrence is listed (three OOM kills in one window are three), up to a bound so a
+      // rule firing in a loop cannot grow the record without end; past it the window still grows.
+      const isNew = (cur.triggers ?? [cur.trigger]).length < MAX_OCCURRENCES;
       const oldEnd = cur.windowEnd;
       cur.windowStart = Math.min(cur.windowStart, start);
       cur.windowEnd = Math.max(cur.windowEnd, end);

@@ -34,6 +34,46 @@ describe('container attribution', () => {
     expect(out).toMatchObject([{ container: A, pid: 1 }]);
   });
 
+  it('retires a stopped container\'s namespace inode for processes started after the stop', () => {
+    const out: NewEvent[] = [];
+    const clock = { t: 0, ticks: 1000 };
+    const at = new Attributor({ host: false, hostMnt: HOST_MNT, holdMs: 3000, emit: (e) => out.push(e), now: () => clock.t, nowTicks: () => clock.ticks });
+    at.learn(A, { mnt: 100 });
+    at.forget(A);
+    // Its own last process (started before the stop) is still its; a process of a namespace made
+    // since with the same inode (a host `unshare -m`) is not.
+    at.submit(ev(1), { cgroup: 0, mnt: 100, ticks: 900 });
+    at.submit(ev(2), { cgroup: 0, mnt: 100, ticks: 1001 });
+    expect(out.map((e) => e.container)).toEqual([A]);
+    clock.t = 5000;
+    at.expire();
+    expect(out[1]).toMatchObject({ kind: 'gap', reason: 'ebpf-unattributed', lost: 1 });
+    // A container that gets the same inode later is learned afresh.
+    at.learn(B, { mnt: 100 });
+    at.submit(ev(3), { cgroup: 0, mnt: 100, ticks: 2000 });
+    expect(out[2]).toMatchObject({ container: B, pid: 3 });
+  });
+
+  it('learns from a cgroup name only once a watched engine announced the ID', () => {
+    const known = new Set<string>();
+    const out: NewEvent[] = [];
+    const clock = { t: 0 };
+    const at = new Attributor({ host: false, hostMnt: HOST_MNT, holdMs: 3000, emit: (e) => out.push(e), now: () => clock.t, isContainer: (id) => known.has(id) });
+    at.submit(ev(1), { cgroup: 30, mnt: 300 });
+    at.learnCgroupName({ cgroup: 30, mnt: 300 }, `docker-${A}.scope`);
+    expect(out).toHaveLength(0);
+    known.add(A); // the engine's create event arrives after the exec
+    clock.t = 1000;
+    at.expire();
+    expect(out).toMatchObject([{ container: A, pid: 1 }]);
+    // Another engine's container: never announced, so its events end as unattributed.
+    at.submit(ev(2), { cgroup: 40, mnt: 400 });
+    at.learnCgroupName({ cgroup: 40, mnt: 400 }, `docker-${B}.scope`);
+    clock.t = 5000;
+    at.expire();
+    expect(out[1]).toMatchObject({ kind: 'gap', reason: 'ebpf-unattributed', lost: 1 });
+  });
+
   it('counts what stays unknown in a gap instead of dropping it', () => {
     const { at, out, clock } = setup();
     at.submit(ev(1), { cgroup: 40, mnt: 400 });

@@ -43,7 +43,7 @@ describe('incident engine', () => {
   it('merges incidents close together on one container, not across containers', async () => {
     const h = harness();
     h.feed(die(C, 1000, '1'));
-    h.feed(die(C, 1100, '1')); // same trigger inside the window: extends it silently
+    h.feed(die(C, 1100, '1')); // same trigger inside the window: a second occurrence of the same incident
     h.engine.raise({ time: 1200e6, container: C, trigger: 'manual', severity: 'high', title: 'look', before: 60e6, after: 600e6 });
     h.feed(die(D, 1000, '2'));
     h.feed(die(C, 5000, '1')); // far later: a new incident
@@ -53,10 +53,10 @@ describe('incident engine', () => {
     // The mark is its own incident with its own window; the exits merge around it.
     expect(onC).toHaveLength(3);
     expect(onC[1]).toMatchObject({ trigger: 'manual', windowStart: 1140e6, windowEnd: 1800e6, severity: 'high', triggers: ['manual'] });
-    expect(onC[0]).toMatchObject({ trigger: 'exit', windowStart: 700e6, triggers: ['exit'] });
-    expect(onC[0]!.merged).toBeUndefined();
+    expect(onC[0]).toMatchObject({ trigger: 'exit', windowStart: 700e6, triggers: ['exit', 'exit'] });
+    expect(onC[0]!.merged).toHaveLength(1);
     expect([...recs.values()].filter((r) => r.container === D)).toHaveLength(1);
-    expect(h.events.filter((e) => e.kind === 'incident').map((e) => (e as { trigger: string }).trigger)).toEqual(['exit', 'manual', 'exit', 'exit']);
+    expect(h.events.filter((e) => e.kind === 'incident').map((e) => (e as { trigger: string }).trigger)).toEqual(['exit', 'exit', 'manual', 'exit', 'exit']);
   });
 
   it('IDs are short, unique and sortable', () => {

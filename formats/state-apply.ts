@@ -79,6 +79,8 @@ function lifecycle(s: ContainerState, ev: EventOf<'lifecycle'>): void {
       const id = a.execID;
       if (!id || s.procs.has(`exec:${id}`)) break;
       const cmd = a.actionDetail ?? '';
+      // The kernel saw this `docker exec` first: that process is it, with its real pid and argv.
+      if (cmd && kernelTwin(s, cmd, ev.time)) break;
       const argv = cmd === '' ? [] : cmd.split(' ');
       addProc(s, {
         key: `exec:${id}`, pid: 0, ppid: 0, exe: argv[0] ?? '', argv, source: ev.source, start: ev.time,
@@ -175,9 +177,33 @@ function replacePlaceholder(s: ContainerState, pid: number, key: string): void {
   if (ph !== key && s.procs.get(ph)?.exit === undefined) s.procs.delete(ph);
 }
 
+/** How far apart the engine's `exec_start` and the kernel's exec of one `docker exec` may be. */
+const EXEC_TWIN_US = 2_000_000;
+const cmdline = (p: ProcEntry): string => p.argv.join(' ');
+
+/** A live kernel-seen process with this command line that started about then (a `docker exec`). */
+function kernelTwin(s: ContainerState, cmd: string, time: number): ProcEntry | undefined {
+  for (const p of s.procs.values()) {
+    if (p.exit === undefined && p.pid > 0 && !p.key.startsWith('pid:') && Math.abs(p.start - time) <= EXEC_TWIN_US && cmdline(p) === cmd) return p;
+  }
+  return undefined;
+}
+
+/** The engine's record of a `docker exec` whose process the kernel has just shown: the same one. */
+function dropExecRecord(s: ContainerState, argv: readonly string[], time: number): void {
+  const cmd = argv.join(' ');
+  for (const p of s.procs.values()) {
+    if (p.pid === 0 && p.exit === undefined && p.key.startsWith('exec:') && Math.abs(p.start - time) <= EXEC_TWIN_US && cmdline(p) === cmd) {
+      s.procs.delete(p.key);
+      return;
+    }
+  }
+}
+
 function exec(s: ContainerState, ev: EventOf<'exec'>): void {
   const key = ev.procKey ?? `pid:${ev.pid}`;
   replacePlaceholder(s, ev.pid, key);
+  if (ev.argv?.length) dropExecRecord(s, ev.argv, ev.time);
   const p = s.procs.get(key);
   if (p && p.exit === undefined) {
     // execve() in a known process: same identity, new image.

@@ -10,7 +10,7 @@
 import type { Micros, ProcKey, Source } from './schema.js';
 
 /** Version of the reducer's semantics; keyframes written by another version are not used. */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export const STATE_LIMITS = {
   /** Exited processes kept (oldest exited dropped first); live ones are never dropped. */

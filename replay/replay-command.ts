@@ -12,7 +12,6 @@ import { openWindow, type Window } from './window.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeRaw } from '../formats/event-scan.js';
 import type { ContainerRecord } from '../formats/records.js';
-import { parseTimeArg } from './time-arg.js';
 import { summarize } from './summary.js';
 import { writeBytes, writeLines } from './write-lines.js';
 import { resolveTarget } from './replay-target.js';
@@ -60,13 +59,11 @@ export function emptyWindowNotice(records: ContainerRecord[], from: number | und
 export async function replayCommand(opts: ReplayOptions, out: Writable, source?: KVReader, warn: (line: string) => void = (l) => void process.stderr.write(l)): Promise<number> {
   const kv = source ?? (await openStoreForReading(opts.store)).kv;
   try {
-    const now = nowMicros();
     const target = await resolveTarget(kv, {
       container: opts.container, ...(opts.incident !== undefined ? { incident: opts.incident } : {}),
       ...(opts.since !== undefined ? { since: opts.since } : {}), ...(opts.until !== undefined ? { until: opts.until } : {}), withPeers: opts.withPeers === true,
     }, warn);
-    const from = opts.since ? parseTimeArg(opts.since, now) : target.from;
-    const to = opts.until ? parseTimeArg(opts.until, now) : target.to;
+    const { from, to } = target;
     const win = await openWindow(kv, { containers: target.records.map((r) => r.id), from, to });
     // Only a follow remembers what it wrote (the last seconds of it, for the polls to skip).
     const follow = opts.follow === true && to === undefined && !source;

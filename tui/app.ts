@@ -21,9 +21,9 @@ import { statsLines } from './sparkline.js';
 import { parseFilter, type EventPredicate } from './filter.js';
 import { Overlay } from './overlay.js';
 import { toTagged } from './line.js';
+import type { IncidentRecord } from '../formats/records.js';
 
 type Blessed = typeof import('blessed');
-import type { IncidentRecord } from '../formats/records.js';
 
 export interface AppOptions {
   fold: boolean;

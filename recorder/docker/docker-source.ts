@@ -235,12 +235,12 @@ export class DockerSource implements CaptureSource, ContainerDirectory {
     }
   }
 
-  /** A running container: tell kernel sources its pid; follow its logs unless already done. */
   /** Samples a container's stats every second until `untilMs` (an open incident window). */
   boostStats(id: string, untilMs: number): void {
     if (this.#live.has(id)) this.#stats?.boost(id, untilMs);
   }
 
+  /** A running container: tell kernel sources its pid; follow its logs unless already done. */
   #attach(id: string, doc: Record<string, unknown>, logsSince: number | undefined): void {
     const state = doc.State as { Pid?: number; Running?: boolean } | undefined;
     if (!state?.Running) return;

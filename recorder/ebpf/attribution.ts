@@ -50,8 +50,6 @@ export class Attributor {
   #unattributed = 0;
   #unattributedFrom = 0;
   #unattributedTo = 0;
-  /** Containers that produced events lately (a lost-event gap is written to each). */
-  readonly recent = new Map<string, number>();
   readonly stats = { held: 0, resolvedLate: 0, unattributed: 0, hostSkipped: 0 };
 
   constructor(o: AttributorOptions) {
@@ -129,7 +127,6 @@ export class Attributor {
         this.#retired.delete(k);
         this.#since.delete(k);
       }
-      this.recent.delete(id);
     }, afterMs).unref();
   }
 
@@ -164,7 +161,6 @@ export class Attributor {
   #out(ev: NewEvent, id: string): void {
     if (id === '' && !this.#o.host) { this.stats.hostSkipped++; return; }
     ev.container = id;
-    if (id) this.recent.set(id, this.#now());
     this.#o.emit(ev);
   }
 

@@ -235,12 +235,11 @@ export class EbpfSource implements CaptureSource {
   }
 
   /**
-   * A gap goes to every container active in the last minute, and to the host timeline marked
-   * `perContainer`, so a container's replay has it once (not its copy and the host's).
+   * A gap goes to the host timeline only: lost kernel events could have been any container's, so
+   * every container alive then has it in its replay once, folded in by time (a copy per active
+   * container as well counted each loss twice there and said nothing to the quiet ones).
    */
   #gap(g: { reason: string; lost?: number; from?: number; to?: number; detail: string }): void {
-    const now = Date.now();
-    this.#emit({ kind: 'gap', source: 'ebpf', container: '', ...g, perContainer: true });
-    for (const [id, at] of this.#attr.recent) if (now - at < 60_000) this.#emit({ kind: 'gap', source: 'ebpf', container: id, ...g });
+    this.#emit({ kind: 'gap', source: 'ebpf', container: '', ...g });
   }
 }

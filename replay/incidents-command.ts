@@ -7,6 +7,7 @@ import { openStoreForReading } from './open-store.js';
 import { parseTimeArg } from './time-arg.js';
 import { safeText } from './summary.js';
 import { writeLines } from './write-lines.js';
+import { FormatError } from '../formats/errors.js';
 import { windowFacts, type WindowFacts } from './incident-window.js';
 import { PeerFinder, type Peer } from './peers.js';
 
@@ -62,7 +63,8 @@ export async function incidentsCommand(opts: IncidentsOptions, out: Writable): P
     for (const r of recs) {
       facts.push(await windowFacts(kv, r));
       const self = byId.get(r.container);
-      peers.push(self ? await finder.peersOf(self, r.windowStart, r.windowEnd) : []);
+      // A damaged window already says so in its facts; the list of incidents still comes out.
+      peers.push(self ? await finder.peersOf(self, r.windowStart, r.windowEnd).catch((err: unknown) => { if (err instanceof FormatError) return []; throw err; }) : []);
     }
   } finally {
     await kv.close();

@@ -86,6 +86,7 @@ function lifecycle(s: ContainerState, ev: EventOf<'lifecycle'>): void {
         key: `exec:${id}`, pid: 0, ppid: 0, exe: argv[0] ?? '', argv, source: ev.source, start: ev.time,
         ...(s.probeCmd !== undefined && cmd === s.probeCmd ? { probe: true } : {}),
       });
+      execRecords(s).add(`exec:${id}`);
       break;
     }
     case 'exec_die': {
@@ -183,21 +184,46 @@ const cmdline = (p: ProcEntry): string => p.argv.join(' ');
 
 /** A live kernel-seen process with this command line that started about then (a `docker exec`). */
 function kernelTwin(s: ContainerState, cmd: string, time: number): ProcEntry | undefined {
-  for (const p of s.procs.values()) {
-    if (p.exit === undefined && p.pid > 0 && !p.key.startsWith('pid:') && Math.abs(p.start - time) <= EXEC_TWIN_US && cmdline(p) === cmd) return p;
+  for (const key of s.livePid.values()) {
+    const p = s.procs.get(key);
+    if (p && !p.key.startsWith('pid:') && Math.abs(p.start - time) <= EXEC_TWIN_US && cmdline(p) === cmd) return p;
   }
   return undefined;
 }
 
-/** The engine's record of a `docker exec` whose process the kernel has just shown: the same one. */
+/**
+ * The engine's record of a `docker exec` whose process the kernel has just shown: the same one.
+ * Runs on every kernel exec, so it looks only at the open records (almost always none).
+ */
 function dropExecRecord(s: ContainerState, argv: readonly string[], time: number): void {
+  const open = execRecords(s);
+  if (open.size === 0) return;
   const cmd = argv.join(' ');
-  for (const p of s.procs.values()) {
-    if (p.pid === 0 && p.exit === undefined && p.key.startsWith('exec:') && Math.abs(p.start - time) <= EXEC_TWIN_US && cmdline(p) === cmd) {
-      s.procs.delete(p.key);
+  for (const key of open) {
+    const p = s.procs.get(key);
+    if (!p || p.exit !== undefined || time - p.start > EXEC_TWIN_US) { open.delete(key); continue; }
+    if (Math.abs(p.start - time) <= EXEC_TWIN_US && cmdline(p) === cmd) {
+      s.procs.delete(key);
+      open.delete(key);
       return;
     }
   }
+}
+
+/**
+ * Per state, the keys of `docker exec` records that may still wait for their kernel process: a
+ * cache beside the state (not part of it, so keyframes and state equality never see it), built
+ * from `procs` when a state has none yet (a decoded keyframe); stale keys go when next looked at.
+ */
+const openExecs = new WeakMap<ContainerState, Set<string>>();
+function execRecords(s: ContainerState): Set<string> {
+  let set = openExecs.get(s);
+  if (!set) {
+    set = new Set();
+    for (const p of s.procs.values()) if (p.exit === undefined && p.pid === 0 && p.key.startsWith('exec:')) set.add(p.key);
+    openExecs.set(s, set);
+  }
+  return set;
 }
 
 function exec(s: ContainerState, ev: EventOf<'exec'>): void {

@@ -61,10 +61,11 @@ export async function incidentsCommand(opts: IncidentsOptions, out: Writable): P
     const finder = new PeerFinder(kv, all);
     const byId = new Map(all.map((c) => [c.id, c]));
     for (const r of recs) {
-      facts.push(await windowFacts(kv, r));
+      const f = await windowFacts(kv, r);
+      facts.push(f);
       const self = byId.get(r.container);
       // A damaged window already says so in its facts; the list of incidents still comes out.
-      peers.push(self ? await finder.peersOf(self, r.windowStart, r.windowEnd).catch((err: unknown) => { if (err instanceof FormatError) return []; throw err; }) : []);
+      peers.push(self ? await finder.peersOf(self, r.windowStart, r.windowEnd, f.talked).catch((err: unknown) => { if (err instanceof FormatError) return []; throw err; }) : []);
     }
   } finally {
     await kv.close();

@@ -74,8 +74,11 @@ export class PeerFinder {
     return { ips, netMode: latest.HostConfig?.NetworkMode ?? '', pod: latest.Config?.Labels?.[POD_UID] ?? '' };
   }
 
-  /** Peers of `self` among the containers that lived during [from, to]. */
-  async peersOf(self: ContainerRecord, from: number | undefined, to: number | undefined): Promise<Peer[]> {
+  /**
+   * Peers of `self` among the containers that lived during [from, to]. `talked`: the peer
+   * addresses of its connections in the window, when the caller has read them already.
+   */
+  async peersOf(self: ContainerRecord, from: number | undefined, to: number | undefined, talked?: ReadonlyMap<string, string>): Promise<Peer[]> {
     const lo = from ?? self.firstSeen;
     const hi = to ?? self.lastSeen;
     const others = (await (this.#all ??= listContainers(this.#kv))).filter((c) => c.id !== self.id && c.firstSeen <= hi && c.lastSeen >= lo);
@@ -86,15 +89,7 @@ export class PeerFinder {
       const ref = mode.slice('container:'.length);
       return ref.length > 0 && (c.id.startsWith(ref) || c.names.includes(ref) || c.name === ref);
     };
-    // Addresses self talked with in the window.
-    const talked = new Map<string, string>();
-    for await (const raws of scanEvents(this.#kv, timeRange(P_EVENT, self.id, lo, hi + 1))) {
-      for (const e of raws) {
-        if (e.kindNum !== NET) continue;
-        const ev = decodeRaw(e);
-        if (ev.kind === 'net' && ev.remote) talked.set(hostOf(ev.remote), ev.remote);
-      }
-    }
+    talked ??= await this.#talked(self, lo, hi);
     const out: Peer[] = [];
     for (const c of others) {
       const theirs = await this.#factsOf(c);
@@ -103,9 +98,22 @@ export class PeerFinder {
       else if (mine.pod && mine.pod === theirs.pod) out.push({ id: c.id, name, why: 'same pod' });
       else {
         const ip = [...theirs.ips].find((a) => talked.has(a));
-        if (ip) out.push({ id: c.id, name, why: `talked with ${talked.get(ip)}` });
+        if (ip) out.push({ id: c.id, name, why: `talked with ${talked.get(ip)!}` });
       }
     }
     return out;
+  }
+
+  /** The peer addresses of a container's connections in [lo, hi], by host. */
+  async #talked(self: ContainerRecord, lo: number, hi: number): Promise<Map<string, string>> {
+    const talked = new Map<string, string>();
+    for await (const raws of scanEvents(this.#kv, timeRange(P_EVENT, self.id, lo, hi + 1))) {
+      for (const e of raws) {
+        if (e.kindNum !== NET) continue;
+        const ev = decodeRaw(e);
+        if (ev.kind === 'net' && ev.remote) talked.set(hostOf(ev.remote), ev.remote);
+      }
+    }
+    return talked;
   }
 }

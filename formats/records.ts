@@ -83,7 +83,7 @@ export interface StatusReport {
   recorder: 'running' | 'not running';
   store: string;
   run?: RunRecord;
-  sources: { source: string; state: string; detail?: string; events: number; lost: number }[];
+  sources: { source: string; state: string; detail?: string; events: number; lost: number; lostByClass?: Record<string, number> }[];
   eventsPerSecond?: number;
   lostEvents: number;
   storeBytes: number;

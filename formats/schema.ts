@@ -114,6 +114,8 @@ export interface GapFields {
   /** A host-level gap of which every container it concerns has its own copy (stamped inside that
    * container's life): container windows skip this one, so each shows the gap once. */
   perContainer?: boolean;
+  /** Events lost by class of probe (`process`, `net`, `file`), when the loss is known per class. */
+  classes?: Record<string, number>;
 }
 export interface SyscallFields {
   /** setuid, setgid, ptrace, mount, unshare, setns, memfd_create, init_module, ... */
@@ -169,7 +171,7 @@ export const KINDS: { [K in Kind]: KindSpec<K> } = {
   log: spec(7, 'log', true, ['stream', 'line', 'engineTime', 'truncated']),
   stats: spec(8, 'stats', true, ['cpuPercent', 'cpuTotalNs', 'memUsage', 'memLimit', 'netRx', 'netTx', 'blkRead', 'blkWrite', 'pids', 'sample', 'pid']),
   incident: spec(9, 'incident', false, ['id', 'trigger', 'severity', 'title', 'windowStart', 'windowEnd', 'note', 'rule']),
-  gap: spec(10, 'gap', false, ['reason', 'lost', 'from', 'to', 'detail', 'perContainer']),
+  gap: spec(10, 'gap', false, ['reason', 'lost', 'from', 'to', 'detail', 'perContainer', 'classes']),
   fork: spec(11, 'fork', true, ['pid', 'ppid', 'procKey', 'parentKey', 'comm']),
   syscall: spec(12, 'syscall', false, ['op', 'pid', 'procKey', 'comm', 'args']),
 };

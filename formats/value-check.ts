@@ -23,6 +23,7 @@ export const FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   blkRead: 'number', blkWrite: 'number', pids: 'number', sample: 'string',
   id: 'string', trigger: 'string', severity: 'string', title: 'string', windowStart: 'number', windowEnd: 'number',
   note: 'string', rule: 'string', lost: 'number', from: 'time', to: 'time', detail: 'string', args: 'scalars', perContainer: 'boolean',
+  classes: 'scalars',
 };
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);

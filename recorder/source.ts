@@ -11,6 +11,8 @@ export interface SourceHealth {
   detail?: string;
   events: number;
   lost: number;
+  /** Of `lost`, how many by class of event, where the source counts them apart. */
+  lostByClass?: Record<string, number>;
 }
 
 /** Every capture source implements this (docker, ebpf, procfs, bundle reader, fixtures). */

@@ -38,7 +38,7 @@ export function statusText(r: StatusReport): string[] {
   }
   if (r.sources.length) {
     lines.push('sources');
-    for (const s of r.sources) lines.push(`  ${s.source.padEnd(8)} ${s.state.padEnd(9)} events ${s.events}  lost ${s.lost}${s.detail ? `  (${s.detail})` : ''}`);
+    for (const s of r.sources) lines.push(`  ${s.source.padEnd(8)} ${s.state.padEnd(9)} events ${s.events}  lost ${s.lost}${s.lostByClass ? ` (${Object.entries(s.lostByClass).map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}${s.detail ? `  (${s.detail})` : ''}`);
   }
   return lines;
 }

@@ -48,7 +48,7 @@ export function summarize(ev: DashEvent): string {
       return `stats cpu=${ev.cpuPercent ?? '?'}%${mem} pids=${ev.pids ?? '?'}${ev.sample ? ` (${safeText(ev.sample)})` : ''}`;
     }
     case 'incident': return safeText(`INCIDENT [${ev.severity}] ${ev.trigger}: ${ev.title}`);
-    case 'gap': return safeText(`GAP ${ev.reason}${ev.lost ? ` lost=${ev.lost}` : ''}${ev.detail ? ` (${ev.detail})` : ''}`);
+    case 'gap': return safeText(`GAP ${ev.reason}${ev.lost ? ` lost=${ev.lost}` : ''}${ev.classes ? ` ${Object.entries(ev.classes).map(([c, n]) => `${c}=${n}`).join(' ')}` : ''}${ev.detail ? ` (${ev.detail})` : ''}`);
     case 'syscall': return safeText(`${ev.op} pid=${ev.pid}${ev.args ? ` ${Object.entries(ev.args).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
   }
 }

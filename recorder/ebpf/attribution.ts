@@ -14,6 +14,11 @@
 import type { NewEvent } from '../../formats/schema.js';
 
 const CONTAINER_CGROUP = /^(?:docker-)?([0-9a-f]{64})(?:\.scope)?$/;
+/** systemd's cgroups of services and login sessions: no container runtime puts a container there. */
+const HOST_UNIT = /^(?:.+\.service|session-[0-9]+\.scope|init\.scope)$/;
+const MAX_HOST_CGROUPS = 4096;
+/** Events held at most; beyond it the oldest are counted unattributed at once (a host storm). */
+const MAX_HELD = 50_000;
 
 /** `ticks`: the process's start, in clock ticks since boot (when the event has a process). */
 export interface AttributionKeys { cgroup: number; mnt: number; ticks?: number }
@@ -28,6 +33,8 @@ export interface AttributorOptions {
   nowTicks?: () => number;
   /** Whether a watched engine announced this container ID (a cgroup name alone does not make one). */
   isContainer?: (id: string) => boolean;
+  /** The cgroup v2 root's id: host processes are there once containers are seen to have their own. */
+  rootCgroup?: number;
 }
 const MAX_PENDING_NAMES = 4096;
 interface Held { ev: NewEvent; keys: AttributionKeys; at: number }
@@ -46,6 +53,10 @@ export class Attributor {
   readonly #mntEpoch = new Map<number, number>();
   /** Cgroups named after an ID no engine has announced yet: learned if one does. */
   readonly #pendingNames = new Map<string, { cgroup: number }>();
+  /** cgroups proven the host's (systemd services and sessions, by the name printed with an exec). */
+  readonly #hostCgroups = new Set<number>();
+  /** Some container has a cgroup v2 of its own: then the root cgroup holds host processes only. */
+  #ownCgroups = false;
   #held: Held[] = [];
   #unattributed = 0;
   #unattributedFrom = 0;
@@ -64,7 +75,11 @@ export class Attributor {
   learn(id: string, keys: Partial<AttributionKeys>): void {
     let changed = false;
     this.#epoch++;
+    // A container in the root cgroup (a v1 host, or an engine not making v2 cgroups) has no
+    // cgroup to be known by: the root's id would claim every host process.
+    if (keys.cgroup && keys.cgroup === this.#o.rootCgroup) keys = { ...keys, cgroup: undefined };
     if (keys.cgroup) {
+      this.#ownCgroups = true;
       if (this.#byCgroup.get(keys.cgroup) !== id) { this.#byCgroup.set(keys.cgroup, id); changed = true; }
       this.#cgroupEpoch.set(keys.cgroup, this.#epoch);
     }
@@ -92,6 +107,11 @@ export class Attributor {
    * without the container's start that mapping would claim older processes held meanwhile.
    */
   learnCgroupName(keys: AttributionKeys, name: string | undefined): void {
+    if (name && keys.cgroup && HOST_UNIT.test(name) && !this.#byCgroup.has(keys.cgroup)) {
+      if (this.#hostCgroups.size >= MAX_HOST_CGROUPS) this.#hostCgroups.delete(this.#hostCgroups.values().next().value!);
+      this.#hostCgroups.add(keys.cgroup);
+      return;
+    }
     const m = name ? CONTAINER_CGROUP.exec(name) : null;
     if (!m) return;
     const id = m[1]!;
@@ -144,6 +164,9 @@ export class Attributor {
       if (t === undefined || ((retired === undefined || t <= retired) && (since === undefined || t >= since))) return byMnt;
     }
     if (keys.mnt === this.#o.hostMnt) return '';
+    // A host process in a namespace of its own (image extraction, `unshare`, a build step): its
+    // cgroup says host, so its events are not held waiting for a container that never comes.
+    if (this.#hostCgroups.has(keys.cgroup) || (this.#ownCgroups && keys.cgroup === this.#o.rootCgroup)) return '';
     return undefined;
   }
 
@@ -153,6 +176,8 @@ export class Attributor {
     if (id === undefined) {
       this.stats.held++;
       this.#held.push({ ev, keys, at: this.#now() });
+      // A quarter at a time, so a storm does not copy the list on every event.
+      if (this.#held.length > MAX_HELD) this.#giveUp(MAX_HELD / 4);
       return;
     }
     this.#out(ev, id);
@@ -180,16 +205,9 @@ export class Attributor {
     if (this.#o.isContainer) for (const id of [...this.#pendingNames.keys()]) if (this.#o.isContainer(id)) this.learn(id, {});
     if (!this.#held.length && !this.#unattributed) return;
     const limit = this.#now() - this.#o.holdMs;
-    let i = 0;
-    for (; i < this.#held.length && (all || this.#held[i]!.at <= limit); i++) {
-      const h = this.#held[i]!;
-      if (this.#o.host) { this.#out(h.ev, ''); continue; }
-      const t = h.ev.time ?? 0;
-      if (this.#unattributed === 0) this.#unattributedFrom = t;
-      this.#unattributed++;
-      this.#unattributedTo = Math.max(this.#unattributedTo, t);
-    }
-    this.#held = this.#held.slice(i);
+    let n = 0;
+    while (n < this.#held.length && (all || this.#held[n]!.at <= limit)) n++;
+    this.#giveUp(n);
     if (this.#unattributed) {
       this.stats.unattributed += this.#unattributed;
       this.#o.emit({
@@ -200,6 +218,19 @@ export class Attributor {
       this.#unattributed = 0;
       this.#unattributedTo = 0;
     }
+  }
+
+  /** The oldest `n` held events: host events with `host`, else counted for the next gap. */
+  #giveUp(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const h = this.#held[i]!;
+      if (this.#o.host) { this.#out(h.ev, ''); continue; }
+      const t = h.ev.time ?? 0;
+      if (this.#unattributed === 0) this.#unattributedFrom = t;
+      this.#unattributed++;
+      this.#unattributedTo = Math.max(this.#unattributedTo, t);
+    }
+    if (n) this.#held = this.#held.slice(n);
   }
 
   get heldCount(): number {

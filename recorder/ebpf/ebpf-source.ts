@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { CaptureSource, ContainerDirectory, ContainerProcessInfo, Sink, SourceHealth } from '../source.js';
 import type { NewEvent } from '../../formats/schema.js';
 import type { Logger } from '../logger.js';
-import { buildProgram } from './program.js';
+import { PROBE_CLASSES, buildProgram, type ProbeClass } from './program.js';
 import { BpftraceParser, type RawEvent } from './parser.js';
 import { Attributor } from './attribution.js';
 import { Translator } from './translate.js';
@@ -68,33 +68,55 @@ async function nsInode(pid: number | 'self', ns: string): Promise<number | undef
   return m ? Number(m[1]) : undefined;
 }
 
-/** cgroup v2 id (the inode of its directory) of a process, when a v2 hierarchy is mounted. */
-async function cgroupId(pid: number): Promise<number | undefined> {
+/** Where the cgroup v2 hierarchy is mounted (`/sys/fs/cgroup` or, on hybrid hosts, `.../unified`). */
+async function cgroup2Mount(): Promise<string | undefined> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  for (const l of info.split('\n')) {
+    const [pre, post] = l.split(' - ');
+    if (post?.startsWith('cgroup2 ')) return pre!.split(' ')[4];
+  }
+  return undefined;
+}
+
+/** cgroup v2 id (the inode of its directory, as the kernel's `cgroup` reports it) of a process. */
+async function cgroupId(mount: string | undefined, pid: number): Promise<number | undefined> {
+  if (!mount) return undefined;
   const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
   const path = /^0::(\/.*)$/m.exec(text)?.[1];
   if (!path) return undefined;
-  for (const root of ['/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
-    const st = await stat(join(root, path)).catch(() => undefined);
-    if (st?.isDirectory()) return st.ino;
-  }
-  return undefined;
+  const st = await stat(join(mount, path)).catch(() => undefined);
+  return st?.isDirectory() ? st.ino : undefined;
+}
+
+/** One class of probes: its own bpftrace process (so its own buffers and loss count) and parser. */
+interface Lane {
+  cls: ProbeClass;
+  parser: BpftraceParser;
+  runner?: BpftraceRunner;
+  attached: boolean;
+  lost: number;
+  /** Losses reported since the last flush, and when the first of them was. */
+  unflushed: number;
+  lostSince?: number;
+  diedAt?: number;
+  diedWhy: string;
 }
 
 export class EbpfSource implements CaptureSource {
   readonly name = 'ebpf' as const;
   readonly #o: EbpfSourceOptions;
   readonly #sensitive: SensitiveList;
-  readonly #parser = new BpftraceParser();
+  readonly #lanes: Lane[] = [];
   #translator: Translator;
   #attr!: Attributor;
   #sink!: Sink;
-  #runner: BpftraceRunner | undefined;
+  #cgroup2: string | undefined;
+  /** The v2 hierarchy's root cgroup: a container in it has no cgroup of its own to be known by. */
+  #rootCgroup: number | undefined;
   #dir: string | undefined;
   #tick: NodeJS.Timeout | undefined;
   #attached: (() => void) | undefined;
   #startFailed: ((why: string) => void) | undefined;
-  #diedAt: number | undefined;
-  #diedWhy = '';
   #health: SourceHealth = { source: 'ebpf', state: 'starting', events: 0, lost: 0 };
 
   static async available(): Promise<{ ok: boolean; why: string }> {
@@ -116,16 +138,21 @@ export class EbpfSource implements CaptureSource {
 
   health(): SourceHealth {
     const s = this.#attr?.stats;
-    const detail = s ? `held ${this.#attr.heldCount}, resolved late ${s.resolvedLate}, unattributed ${s.unattributed}, restarts ${this.#runner?.restarts ?? 0}, bad lines ${this.#parser.bad}` : undefined;
-    return { ...this.#health, detail };
+    const sum = (f: (l: Lane) => number): number => this.#lanes.reduce((n, l) => n + f(l), 0);
+    const detail = s ? `held ${this.#attr.heldCount}, resolved late ${s.resolvedLate}, unattributed ${s.unattributed}, restarts ${sum((l) => l.runner?.restarts ?? 0)}, bad lines ${sum((l) => l.parser.bad)}` : undefined;
+    const lostByClass = Object.fromEntries(this.#lanes.filter((l) => l.lost).map((l) => [l.cls, l.lost]));
+    return { ...this.#health, detail, ...(Object.keys(lostByClass).length ? { lostByClass } : {}) };
   }
 
   async start(sink: Sink): Promise<void> {
     this.#sink = sink;
     const hostMnt = (await nsInode(1, 'mnt')) ?? (await nsInode('self', 'mnt')) ?? 0;
+    this.#cgroup2 = await cgroup2Mount();
+    this.#rootCgroup = this.#cgroup2 ? (await stat(this.#cgroup2).catch(() => undefined))?.ino : undefined;
     const dir = this.#o.directory;
     this.#attr = new Attributor({
       host: this.#o.host, hostMnt, holdMs: this.#o.holdMs ?? 3000, emit: (ev) => this.#emit(ev), nowTicks: ticksSinceBoot,
+      ...(this.#rootCgroup !== undefined ? { rootCgroup: this.#rootCgroup } : {}),
       ...(dir.knows ? { isContainer: (id: string) => dir.knows!(id) } : {}),
     });
     this.#o.directory.onStart((info) => void this.#learn(info));
@@ -136,27 +163,37 @@ export class EbpfSource implements CaptureSource {
     for (const cat of ['sched', 'sock', 'syscalls', 'oom']) {
       for (const n of await readdir(`${TRACEFS}/events/${cat}`).catch(() => [] as string[])) tracepoints.add(`${cat}:${n}`);
     }
-    const program = buildProgram({
-      tracepoints, sensitivePrefixes: this.#sensitive.prefixes(), maxArgs: 20, maxCwdDepth: 16,
-      hostMntNs: this.#o.host ? undefined : hostMnt || undefined,
-    });
     this.#dir = await mkdtemp(join(tmpdir(), 'dashcam-ebpf-'));
-    const file = join(this.#dir, 'dashcam.bt');
-    await writeFile(file, program, { mode: 0o600 });
+    const files: [Lane, string][] = [];
+    for (const cls of PROBE_CLASSES) {
+      const program = buildProgram({
+        classes: [cls], tracepoints, sensitivePrefixes: this.#sensitive.prefixes(), maxArgs: 20, maxCwdDepth: 16,
+        hostMntNs: this.#o.host ? undefined : hostMnt || undefined,
+      });
+      if (!program) continue;
+      const file = join(this.#dir, `dashcam-${cls}.bt`);
+      await writeFile(file, program, { mode: 0o600 });
+      const lane: Lane = { cls, parser: new BpftraceParser(), attached: false, lost: 0, unflushed: 0, diedWhy: '' };
+      this.#lanes.push(lane);
+      files.push([lane, file]);
+    }
 
     this.#syncClock();
     this.#tick = setInterval(() => {
       this.#syncClock();
-      for (const r of this.#parser.expire(1000)) this.#raw(r);
+      for (const l of this.#lanes) for (const r of l.parser.expire(1000)) this.#raw(r);
       this.#attr.expire();
+      this.#flushLost();
     }, 500);
     const bin = this.#o.bpftrace ?? (await findBpftrace()) ?? 'bpftrace';
     let failed!: (why: string) => void;
     const attached = new Promise<void>((resolve) => (this.#attached = resolve));
     const died = new Promise<string>((r) => (failed = r));
     this.#startFailed = failed;
-    this.#runner = new BpftraceRunner(bin, file, this.#o.log, { line: (l) => this.#line(l), died: (why) => this.#died(why) });
-    this.#runner.start();
+    for (const [lane, file] of files) {
+      lane.runner = new BpftraceRunner(bin, file, this.#o.log, { line: (l) => this.#line(lane, l), died: (why) => this.#died(lane, why) });
+      lane.runner.start();
+    }
     const timeout = this.#o.attachTimeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     const ok = await Promise.race([attached.then(() => ''), died, new Promise<string>((r) => (timer = setTimeout(() => r(`did not attach its probes within ${timeout} ms`), timeout)))]);
@@ -170,14 +207,17 @@ export class EbpfSource implements CaptureSource {
   }
 
   footprint(): Record<string, number> {
-    return this.#parser.footprint();
+    const out: Record<string, number> = {};
+    for (const l of this.#lanes) for (const [k, v] of Object.entries(l.parser.footprint())) out[k] = (out[k] ?? 0) + v;
+    return out;
   }
 
   async stop(): Promise<void> {
-    await this.#runner?.stop();
+    await Promise.all(this.#lanes.map((l) => l.runner?.stop()));
     if (this.#tick) clearInterval(this.#tick);
-    if (this.#attr) for (const r of this.#parser.expire(0)) this.#raw(r);
+    if (this.#attr) for (const l of this.#lanes) for (const r of l.parser.expire(0)) this.#raw(r);
     this.#attr?.expire(true);
+    if (this.#attr) this.#flushLost();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
     this.#dir = undefined;
     this.#health.state = 'stopped';
@@ -190,7 +230,7 @@ export class EbpfSource implements CaptureSource {
 
   async #learn(info: ContainerProcessInfo): Promise<void> {
     if (!info.pid) return;
-    const [cgroup, mnt, stat] = await Promise.all([cgroupId(info.pid), nsInode(info.pid, 'mnt'), readFile(`/proc/${info.pid}/stat`, 'utf8').catch(() => '')]);
+    const [cgroup, mnt, stat] = await Promise.all([cgroupId(this.#cgroup2, info.pid), nsInode(info.pid, 'mnt'), readFile(`/proc/${info.pid}/stat`, 'utf8').catch(() => '')]);
     const ticks = parseStat(stat)?.startTicks;
     this.#attr.learn(info.id, { cgroup, mnt, ...(ticks !== undefined ? { ticks } : {}) });
   }
@@ -200,22 +240,25 @@ export class EbpfSource implements CaptureSource {
     this.#sink.emit(ev);
   }
 
-  #line(text: string): void {
-    const r = this.#parser.line(text);
+  #line(lane: Lane, text: string): void {
+    const r = lane.parser.line(text);
     if (!r) return;
     if (r.k === 'attached') {
-      this.#runner?.attached();
-      if (this.#diedAt !== undefined) {
-        this.#gap({ reason: 'ebpf-restart', from: this.#diedAt, to: Date.now() * 1000, detail: `${this.#diedWhy}; kernel events in between were not seen` });
-        this.#diedAt = undefined;
-        this.#health.state = 'running';
+      lane.runner?.attached();
+      lane.attached = true;
+      if (lane.diedAt !== undefined) {
+        this.#gap({ reason: 'ebpf-restart', from: lane.diedAt, to: Date.now() * 1000, detail: `${lane.diedWhy}; ${lane.cls} events in between were not seen` });
+        lane.diedAt = undefined;
+        if (this.#lanes.every((l) => l.diedAt === undefined)) this.#health.state = 'running';
       }
-      this.#attached?.();
+      if (this.#lanes.every((l) => l.attached)) this.#attached?.();
       return;
     }
     if (r.k === 'lost') {
       this.#health.lost += r.n;
-      this.#gap({ reason: 'ebpf-lost', lost: r.n, detail: 'bpftrace could not keep up: its ring buffer overflowed (counted across every container active then)' });
+      lane.lost += r.n;
+      lane.unflushed += r.n;
+      lane.lostSince ??= Date.now() * 1000;
       return;
     }
     this.#raw(r);
@@ -227,10 +270,26 @@ export class EbpfSource implements CaptureSource {
     if (t) this.#attr.submit(t.ev, t.keys);
   }
 
-  #died(why: string): void {
+  /**
+   * Losses as one gap per class and half second: bpftrace reports them per poll of its buffers,
+   * dozens a second in a storm, each of which would be a row in every replay of that time.
+   */
+  #flushLost(): void {
+    for (const l of this.#lanes) {
+      if (!l.unflushed) continue;
+      this.#gap({
+        reason: 'ebpf-lost', lost: l.unflushed, classes: { [l.cls]: l.unflushed }, from: l.lostSince, to: Date.now() * 1000,
+        detail: `bpftrace's ${l.cls} probes could not keep up: their ring buffer overflowed (counted across every container active then; other classes are unaffected)`,
+      });
+      l.unflushed = 0;
+      l.lostSince = undefined;
+    }
+  }
+
+  #died(lane: Lane, why: string): void {
     if (this.#startFailed) { this.#startFailed(why.replace(/^bpftrace /, '')); return; }
-    this.#diedAt ??= Date.now() * 1000;
-    this.#diedWhy = why;
+    lane.diedAt ??= Date.now() * 1000;
+    lane.diedWhy = why;
     this.#health.state = 'degraded';
   }
 
@@ -239,7 +298,7 @@ export class EbpfSource implements CaptureSource {
    * every container alive then has it in its replay once, folded in by time (a copy per active
    * container as well counted each loss twice there and said nothing to the quiet ones).
    */
-  #gap(g: { reason: string; lost?: number; from?: number; to?: number; detail: string }): void {
+  #gap(g: { reason: string; lost?: number; classes?: Record<string, number>; from?: number; to?: number; detail: string }): void {
     this.#emit({ kind: 'gap', source: 'ebpf', container: '', ...g });
   }
 }

@@ -146,8 +146,11 @@ export class BpftraceParser {
       case 'U': return { k: 'file', h: h(), tag: 'unlink', dfd: num[6]!, flags: num[7]!, path: s };
       case 'R': {
         const hd = h();
-        const from = this.#pending.get(hd.tid)?.renameFrom ?? '';
-        if (this.#pending.has(hd.tid)) this.#pending.get(hd.tid)!.renameFrom = undefined;
+        const p = this.#pending.get(hd.tid);
+        const from = p?.renameFrom ?? '';
+        // A parser of file probes alone never sees the task's exit: drop what held only this.
+        if (p && !p.argv.length && !p.cwd.length && p.cg === undefined && p.file === undefined) this.#pending.delete(hd.tid);
+        else if (p) p.renameFrom = undefined;
         return { k: 'file', h: hd, tag: 'rename', dfd: num[6]!, newDfd: num[7]!, flags: num[8]!, path: from, newPath: s };
       }
       case 'M': return { k: 'file', h: h(), tag: 'chmod', dfd: num[6]!, mode: num[7]!, path: s };

@@ -11,7 +11,17 @@
  * The common header H is: monotonic ns, tgid, tid, process start (clock ticks since boot, as in
  * /proc/<pid>/stat), cgroup v2 id, mount namespace inode.
  */
+/**
+ * Classes of probes, each run by its own bpftrace process with its own buffers and loss counter,
+ * so a storm of one class (a host extracting an image writes tens of thousands of files) can
+ * only cost events of that class: process (exec, fork, exit, security calls, OOM), net, file.
+ */
+export const PROBE_CLASSES = ['process', 'net', 'file'] as const;
+export type ProbeClass = (typeof PROBE_CLASSES)[number];
+
 export interface ProgramOptions {
+  /** The classes of probes in this program (default: all, one program). */
+  classes?: readonly ProbeClass[];
   /** Tracepoints this kernel has, as `category:name`. Probes on missing ones are left out. */
   tracepoints: ReadonlySet<string>;
   /** Literal prefixes of sensitive paths (already validated). */
@@ -62,10 +72,12 @@ function sockTuple(sk: string): { fmt: string[]; args: string[] } {
 
 export function buildProgram(o: ProgramOptions): string {
   const has = (tp: string): boolean => o.tracepoints.has(tp);
+  const classes = new Set<ProbeClass>(o.classes ?? PROBE_CLASSES);
   const out: string[] = [];
+  let cls: ProbeClass = 'process';
   const probe = (tps: string[], filter: string, body: string): void => {
     const present = tps.filter(has);
-    if (present.length) out.push(`${present.map((t) => `tracepoint:${t}`).join(',\n')}\n/${filter}/\n{\n  ${body}\n}`);
+    if (present.length && classes.has(cls)) out.push(`${present.map((t) => `tracepoint:${t}`).join(',\n')}\n/${filter}/\n{\n  ${body}\n}`);
   };
   const host = o.hostMntNs === undefined ? '' : ` && curtask->nsproxy->mnt_ns->ns.inum != ${int(o.hostMntNs, 'hostMntNs')}`;
   // runc's own setup (runc:[0:PARENT], [1:CHILD], [2:INIT]) runs in the container's cgroup before
@@ -73,6 +85,7 @@ export function buildProgram(o: ProgramOptions): string {
   const F = `strncmp(comm, "runc:[", 6) != 0${host}`;
   const P = 'args->filename';
 
+  cls = 'process';
   // argv, before the exec succeeds (keyed by tid; a failed exec is superseded by the next one).
   let argv = '';
   for (let i = 0; i < int(o.maxArgs, 'maxArgs'); i++) argv += `if (args->argv[${i}] != 0) { printf("a\\t%d\\t${i}\\t%s\\n", tid, str(args->argv[${i}])); `;
@@ -93,6 +106,7 @@ export function buildProgram(o: ProgramOptions): string {
     line('F', ['%d', '%llu', '%u', '%s'], ['curtask->real_parent->tgid', 'curtask->real_parent->group_leader->start_boottime / 10000000', 'uid', 'comm']));
   probe(['sched:sched_process_exit'], `args->group_dead && ${F}`, line('Q', ['%d', '%s'], ['curtask->exit_code', 'comm']));
 
+  cls = 'file';
   // Files: opens for writing; read-only opens only of sensitive paths (prefix-filtered here).
   const sens = o.sensitivePrefixes.map((p) => `strncmp(str(${P}), ${literal(p)}, ${p.length}) == 0`).join(' || ') || '0';
   probe(['syscalls:sys_enter_openat'], `(args->flags & ${WRITE_FLAGS}) != 0 && ${F}`, line('O', ['%d', '%d', '%d', '%s'], ['args->dfd', 'args->flags', 'args->mode', `str(${P})`]));
@@ -116,6 +130,7 @@ export function buildProgram(o: ProgramOptions): string {
   probe(['syscalls:sys_enter_chdir'], F, line('P', ['%s'], [`str(${P})`]));
   probe(['syscalls:sys_enter_fchdir'], F, line('p', ['%d'], ['args->fd']));
 
+  cls = 'process';
   // Security-relevant calls.
   const S = (name: (typeof SYSCALL_OPS)[number], filter: string, a1: string, a2: string, s = '""'): void =>
     probe([`syscalls:sys_enter_${name}`], `${filter}${filter ? ' && ' : ''}${F}`, line('S', ['%d', '%lld', '%lld', '%s'], [String(op(name)), a1, a2, s]));
@@ -133,6 +148,7 @@ export function buildProgram(o: ProgramOptions): string {
   S('init_module', '', '0', '0');
   S('finit_module', '', '0', '0');
 
+  cls = 'net';
   // Network: read the socket behind the fd once the call returns, in the caller's context.
   const sockOf = (fd: string): string => `$f = *(curtask->files->fdt->fd + ${fd}); $sk = ((struct socket *)$f->private_data)->sk;`;
   const t = sockTuple('$sk');
@@ -150,11 +166,14 @@ export function buildProgram(o: ProgramOptions): string {
   probe(['syscalls:sys_enter_sendto'], `args->addr != 0 && ${F}`,
     line('u', ['%d', '%d', '%d', '%u', '%u', '%u', '%u', '%u'], ['args->fd', '*(uint16*)args->addr', '*(uint16*)(args->addr + 2)', '*(uint32*)(args->addr + 4)', ...[8, 12, 16, 20].map((i) => `*(uint32*)(args->addr + ${i})`)]));
 
+  cls = 'process';
   // The OOM killer's choice, with the victim's memory as it was chosen (pages in kB): the one
   // memory sample of a container that dies between two stats polls. It runs in the task whose
   // allocation failed, in the same memory cgroup, so the header attributes it to the container.
   probe(['oom:mark_victim'], `1${host}`, line('K', ['%d', '%lu', '%lu', '%lu', '%lu'], ['args->pid', 'args->total_vm', 'args->anon_rss', 'args->file_rss', 'args->shmem_rss']));
 
-  out.push('END { clear(@cfd); }');
+  // No probe of these classes on this kernel: nothing to run.
+  if (!out.length) return '';
+  if (classes.has('net')) out.push('END { clear(@cfd); }');
   return out.join('\n\n') + '\n';
 }

@@ -16,14 +16,15 @@ import type { DashEvent } from '../../../formats/schema.js';
 
 afterAll(removeTestContainers);
 
-/** Child processes of this process named bpftrace (the in-process recorder's probe). */
-async function bpftraceChildren(): Promise<number[]> {
+/** Child processes of this process named bpftrace running the program of a class of probes. */
+async function bpftraceChildren(cls: string): Promise<number[]> {
   const out: number[] = [];
   for (const p of await readdir('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
     const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-    if (m && m[1] === 'bpftrace' && Number(m[2]) === process.pid) out.push(Number(p));
+    const cmdline = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+    if (m && m[1] === 'bpftrace' && Number(m[2]) === process.pid && cmdline.includes(`dashcam-${cls}.bt`)) out.push(Number(p));
   }
   return out;
 }
@@ -53,7 +54,8 @@ describe('bpftrace dies or cannot start (real engine)', () => {
       await docker('exec', id, '/bin/echo', 'before-kill');
       await until(async () => execOf(await replayJson(store, name), 'before-kill'), 30_000, 'the exec before the kill');
 
-      const [pid] = await bpftraceChildren();
+      // The one running the process probes: the execs below must come back with it.
+      const [pid] = await bpftraceChildren('process');
       expect(pid).toBeDefined();
       const killedAt = Date.now();
       process.kill(pid!, 'SIGKILL');
@@ -62,7 +64,7 @@ describe('bpftrace dies or cannot start (real engine)', () => {
       // Backoff: 1 s, then bpftrace compiles and attaches its probes again.
       await until(async () => ebpf.health().state === 'running', 180_000, 'bpftrace restarted and attached');
       const recoverMs = Date.now() - killedAt;
-      const [again] = await bpftraceChildren();
+      const [again] = await bpftraceChildren('process');
       expect(again).toBeDefined();
       expect(again).not.toBe(pid);
       expect(ebpf.health().detail).toMatch(/restarts 1\b/);
@@ -77,6 +79,7 @@ describe('bpftrace dies or cannot start (real engine)', () => {
       if (g.kind !== 'gap') throw new Error('not a gap');
       expect(g.from).toBeGreaterThanOrEqual(killedAt * 1000 - 1e6);
       expect(g.to! - g.from!).toBeGreaterThan(0);
+      expect(g.detail).toMatch(/process events in between were not seen/);
       console.log(`bpftrace-dies: probe back after ${recoverMs} ms; gap ebpf-restart of ${((g.to! - g.from!) / 1e6).toFixed(1)} s (${g.detail})`);
     } finally {
       await rec.stop();

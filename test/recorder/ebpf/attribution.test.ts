@@ -104,4 +104,34 @@ describe('container attribution', () => {
     at.learn(A, { mnt: HOST_MNT });
     expect(at.resolve({ cgroup: 0, mnt: HOST_MNT })).toBe('');
   });
+
+  it('knows a host process in a namespace of its own by its cgroup, without holding its events', () => {
+    const out: NewEvent[] = [];
+    const at = new Attributor({ host: false, hostMnt: HOST_MNT, holdMs: 3000, emit: (e) => out.push(e), now: () => 0, rootCgroup: 1 });
+    // The root cgroup is the host's only once containers are seen to have cgroups of their own
+    // (on a v1 host every process is in it, the containers' too).
+    expect(at.resolve({ cgroup: 1, mnt: 900 })).toBeUndefined();
+    at.learn(A, { cgroup: 1, mnt: 100 });
+    expect(at.resolve({ cgroup: 1, mnt: 900 })).toBeUndefined();
+    expect(at.resolve({ cgroup: 1, mnt: 100 })).toBe(A);
+    at.learn(B, { cgroup: 20, mnt: 200 });
+    expect(at.resolve({ cgroup: 1, mnt: 900 })).toBe('');
+    // systemd's service and session cgroups, named with an exec in them.
+    at.learnCgroupName({ cgroup: 30, mnt: 901 }, 'docker.service');
+    at.learnCgroupName({ cgroup: 31, mnt: 902 }, 'session-4.scope');
+    at.learnCgroupName({ cgroup: 32, mnt: 903 }, 'libpod-conmon.scope');
+    expect([30, 31, 32].map((c) => at.resolve({ cgroup: c, mnt: 999 }))).toEqual(['', '', undefined]);
+    at.submit(ev(1), { cgroup: 30, mnt: 999 });
+    expect(at.heldCount).toBe(0);
+    expect(at.stats.hostSkipped).toBe(1);
+  });
+
+  it('holds a bounded number of events: a storm of unknown ones is counted, not kept', () => {
+    const { at, out, clock } = setup();
+    for (let i = 0; i < 120_000; i++) at.submit(ev(i), { cgroup: 40, mnt: 400 });
+    expect(at.heldCount).toBeLessThanOrEqual(50_000);
+    clock.t = 5000;
+    at.expire();
+    expect(out).toMatchObject([{ kind: 'gap', reason: 'ebpf-unattributed', lost: 120_000, from: 0, to: 119_999 }]);
+  });
 });

@@ -53,6 +53,13 @@ describe('bpftrace output parser', () => {
     expect(p.footprint()).toMatchObject({ ebpfPending: 0 });
   });
 
+  it('holds nothing after a rename when it parses file probes alone (no exit line ever comes)', () => {
+    const p = new BpftraceParser();
+    p.line(L('r', 12, 'old'));
+    expect(p.line(H('R', 12, -100, -100, 0, 'new'))).toMatchObject({ k: 'file', tag: 'rename', path: 'old', newPath: 'new' });
+    expect(p.footprint()).toMatchObject({ ebpfPending: 0 });
+  });
+
   it('keeps a string with tabs and newlines in the last field: it cannot forge fields or lines', () => {
     const p = new BpftraceParser();
     const evil = '/tmp/x\t0\t0\n' + H('E', 1, 1, 1, 1, 0, 0, 1);
